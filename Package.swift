@@ -1,0 +1,96 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "LocalDBProxy",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "LocalDBProxy", targets: ["LocalDBProxy"]),
+        .library(name: "ServerALPN", targets: ["ServerALPN"]),
+        .library(name: "ProxyCore", targets: ["ProxyCore"]),
+        .executable(name: "dbproxy", targets: ["dbproxy"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+    ],
+    targets: [
+        .target(
+            name: "WirePostgres",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Wire/Postgres"
+        ),
+        .target(
+            name: "WireMySQL",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Wire/MySQL"
+        ),
+        .target(
+            name: "WireMongo",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            path: "Sources/Wire/Mongo"
+        ),
+        .target(
+            name: "ProxyCore",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "LocalDBProxy",
+            dependencies: [
+                "ProxyCore", "WirePostgres", "WireMySQL", "WireMongo",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "ServerALPN",
+            dependencies: [
+                "ProxyCore", "WirePostgres", "WireMySQL", "WireMongo",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "dbproxy",
+            dependencies: [
+                "LocalDBProxy", "ServerALPN", "ProxyCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "ProxyCoreTests",
+            dependencies: ["ProxyCore"]
+        ),
+        .testTarget(
+            name: "ProxyIntegrationTests",
+            dependencies: ["ProxyCore", "LocalDBProxy", "ServerALPN"]
+        ),
+    ]
+)

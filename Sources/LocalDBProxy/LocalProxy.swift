@@ -1,0 +1,136 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOSSL
+import ProxyCore
+
+/// The local end of the tunnel: listens on localhost and carries every accepted connection to
+/// the router over mutual TLS, asking for the ALPN protocol of the certificate's database.
+///
+///     let proxy = try LocalProxy(configuration: configuration)
+///     let address = try await proxy.start()
+///     ...
+///     await proxy.stop()
+public final class LocalProxy: Sendable {
+    public let configuration: LocalProxyConfiguration
+    /// The identity in the user certificate.
+    public let identity: CertificateIdentity
+    /// The database protocol the certificate names.
+    public let databaseProtocol: DatabaseProtocol
+    /// The ALPN values offered to the router, most preferred first.
+    public let applicationProtocols: [ALPNProtocol]
+    /// What the proxy does, as it happens. Finishes after `stop()`.
+    public let events: AsyncStream<LocalProxyEvent>
+
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let sslContext: NIOSSLContext
+    private let continuation: AsyncStream<LocalProxyEvent>.Continuation
+    private let state = NIOLockedValueBox(State())
+    private let connectionIDs = ConnectionIDs()
+    private let now: @Sendable () -> Date
+
+    private struct State {
+        var listener: Channel?
+        var connections: [ObjectIdentifier: Channel] = [:]
+        var stopping = false
+    }
+
+    /// Reads the certificate's identity and prepares TLS; throws when the certificate names no
+    /// supported database protocol or the TLS material is unusable.
+    public init(
+        configuration: LocalProxyConfiguration,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "dbproxy.local"),
+        clock now: @escaping @Sendable () -> Date = { Date() }
+    ) throws {
+        self.configuration = configuration
+        self.group = group
+        self.logger = logger
+        self.now = now
+        identity = try configuration.tls.identity()
+        databaseProtocol = try identity.databaseProtocol()
+        applicationProtocols = ALPNProtocol.clientOffer(for: databaseProtocol, mysqlServerVersion: configuration.mysqlServerVersion)
+        sslContext = try NIOSSLContext(configuration: .proxyClient(
+            material: configuration.tls, applicationProtocols: applicationProtocols.map(\.rawValue), insecure: configuration.insecure))
+        (events, continuation) = AsyncStream.makeStream(of: LocalProxyEvent.self, bufferingPolicy: .bufferingNewest(1024))
+    }
+
+    /// Binds the listener and returns its address.
+    public func start() async throws -> SocketAddress {
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 256)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.autoRead, value: false)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(InboundHoldHandler())
+                    self.accept(channel)
+                }
+            }
+        let listener = try await bootstrap.bind(host: configuration.listenHost, port: configuration.listenPort).get()
+        state.withLockedValue { $0.listener = listener }
+        guard let address = listener.localAddress else { throw LocalProxyStartError.noLocalAddress }
+        logger.info("local proxy listening", metadata: [
+            "address": "\(address)", "service": "\(identity.routeToDatabase.serviceName)",
+            "protocol": "\(databaseProtocol)", "alpn": "\(applicationProtocols.map(\.rawValue))",
+        ])
+        continuation.yield(.listening(address))
+        return address
+    }
+
+    /// Stops accepting, lets open tunnels finish until `deadline`, then closes the rest.
+    public func stop(deadline: NIODeadline = .now() + .seconds(5)) async {
+        let listener = state.withLockedValue { state -> Channel? in
+            state.stopping = true
+            return state.listener
+        }
+        try? await listener?.close().get()
+        while NIODeadline.now() < deadline, !(state.withLockedValue { $0.connections.isEmpty }) {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        for channel in state.withLockedValue({ Array($0.connections.values) }) {
+            try? await channel.close().get()
+        }
+        continuation.yield(.stopped)
+        continuation.finish()
+    }
+
+    /// Number of client connections currently open.
+    public var openConnections: Int { state.withLockedValue { $0.connections.count } }
+
+    private func accept(_ channel: Channel) {
+        let key = ObjectIdentifier(channel)
+        let admitted = state.withLockedValue { state -> Bool in
+            guard !state.stopping else { return false }
+            state.connections[key] = channel
+            return true
+        }
+        guard admitted else {
+            channel.close(promise: nil)
+            return
+        }
+        channel.closeFuture.whenComplete { [state] _ in
+            state.withLockedValue { _ = $0.connections.removeValue(forKey: key) }
+        }
+        let tunnel = Tunnel(
+            client: channel, id: connectionIDs.next(), configuration: configuration, sslContext: sslContext,
+            identity: identity, now: now, logger: logger, emit: { [continuation] in continuation.yield($0) })
+        tunnel.open()
+    }
+}
+
+/// Errors starting a local proxy.
+public enum LocalProxyStartError: Error, CustomStringConvertible {
+    case noLocalAddress
+
+    public var description: String {
+        switch self {
+        case .noLocalAddress: "the listener has no local address"
+        }
+    }
+}

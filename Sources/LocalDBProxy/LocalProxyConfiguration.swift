@@ -1,0 +1,45 @@
+import NIOCore
+import ProxyCore
+
+/// Everything a `LocalProxy` needs.
+public struct LocalProxyConfiguration: Sendable {
+    /// The router's address.
+    public var routerHost: String
+    public var routerPort: Int
+    /// The server name sent to the router; defaults to `routerHost` (none when it is an IP address).
+    public var serverName: String?
+    /// The user's certificate (with RouteToDatabase), its key, and the CA that signs the router's
+    /// certificate.
+    public var tls: TLSMaterial
+    /// Skip verification of the router's certificate.
+    public var insecure: Bool
+    /// Where to listen: `127.0.0.1` and port 0 (any free port) by default.
+    public var listenHost: String
+    public var listenPort: Int
+    public var timeouts: ProxyTimeouts
+    /// The MySQL server version to announce in the ALPN offer, when known.
+    public var mysqlServerVersion: String?
+
+    public init(
+        routerHost: String, routerPort: Int, tls: TLSMaterial, serverName: String? = nil, insecure: Bool = false,
+        listenHost: String = "127.0.0.1", listenPort: Int = 0, timeouts: ProxyTimeouts = .init(),
+        mysqlServerVersion: String? = nil
+    ) {
+        self.routerHost = routerHost
+        self.routerPort = routerPort
+        self.tls = tls
+        self.serverName = serverName
+        self.insecure = insecure
+        self.listenHost = listenHost
+        self.listenPort = listenPort
+        self.timeouts = timeouts
+        self.mysqlServerVersion = mysqlServerVersion
+    }
+
+    /// The SNI to send: the explicit server name, else the router host unless it is an IP address.
+    var effectiveServerName: String? {
+        if let serverName, !serverName.isEmpty { return serverName }
+        let isIP = (try? SocketAddress(ipAddress: routerHost, port: 0)) != nil
+        return isIP ? nil : routerHost
+    }
+}

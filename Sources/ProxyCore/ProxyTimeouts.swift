@@ -1,0 +1,27 @@
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Deadlines shared by both ends of the tunnel.
+public struct ProxyTimeouts: Sendable, Hashable {
+    /// Reading the TLS ClientHello and completing the handshake.
+    public var handshake: TimeAmount
+    /// Connecting to a database or forward target.
+    public var connect: TimeAmount
+
+    public init(handshake: TimeAmount = .seconds(15), connect: TimeAmount = .seconds(30)) {
+        self.handshake = handshake
+        self.connect = connect
+    }
+}
+
+/// Hands out connection ids for log metadata; one counter per proxy instance.
+public final class ConnectionIDs: Sendable {
+    private let counter = NIOLockedValueBox<UInt64>(0)
+    public init() {}
+    public func next() -> UInt64 {
+        counter.withLockedValue { value in
+            value += 1
+            return value
+        }
+    }
+}

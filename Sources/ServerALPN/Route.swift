@@ -1,0 +1,99 @@
+import ProxyCore
+
+/// A `host:port` address the router connects to.
+public struct HostAndPort: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses `host:port` or `[v6]:port`; nil when it is not one.
+    public init?(parsing text: String) {
+        var host: Substring
+        let portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
+            host = text[text.index(after: text.startIndex)..<close]
+            portText = text[text.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") else { return nil }
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+        }
+        guard !host.isEmpty, let port = Int(portText), (0...65535).contains(port) else { return nil }
+        host = host.drop { $0 == " " }
+        self.init(host: String(host), port: port)
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// Whether a route admits connections without a client certificate.
+public enum ClientCertificatePolicy: String, Sendable, Hashable {
+    /// The TLS handshake fails without a certificate issued by the user CA.
+    case required
+    /// A certificate is asked for and verified when given.
+    case optional
+}
+
+/// How a route is chosen from the ClientHello.
+public enum RouteMatch: Sendable, Hashable, CustomStringConvertible {
+    /// Any of these ALPN values (and the `-ping` variant of those that have one).
+    case alpn([ALPNProtocol])
+    /// An offered ALPN value starting with this prefix.
+    case alpnPrefix(String)
+    /// A server name starting with this prefix; checked before any ALPN route.
+    case sniPrefix(String)
+
+    public var description: String {
+        switch self {
+        case .alpn(let list): "alpn \(list.map(\.rawValue))"
+        case .alpnPrefix(let prefix): "alpn prefix \(prefix)"
+        case .sniPrefix(let prefix): "sni prefix \(prefix)"
+        }
+    }
+}
+
+/// What a route does with a connection.
+public enum RouteAction: Sendable, Hashable, CustomStringConvertible {
+    /// Terminate TLS and forward the plain bytes to this address.
+    case forward(HostAndPort)
+    /// Pass the TLS connection through untouched (ClientHello replayed) to this address.
+    case forwardTLS(HostAndPort)
+
+    public var description: String {
+        switch self {
+        case .forward(let target): "forward to \(target)"
+        case .forwardTLS(let target): "forward TLS to \(target)"
+        }
+    }
+}
+
+/// One entry of the router's route table.
+public struct Route: Sendable, Hashable {
+    public var match: RouteMatch
+    public var action: RouteAction
+    public var clientCertificate: ClientCertificatePolicy
+
+    public init(match: RouteMatch, action: RouteAction, clientCertificate: ClientCertificatePolicy = .required) {
+        self.match = match
+        self.action = action
+        self.clientCertificate = clientCertificate
+    }
+}
+
+/// A database the router reaches for certificates whose RouteToDatabase names it.
+public struct DatabaseRoute: Sendable, Hashable {
+    public var name: String
+    public var databaseProtocol: DatabaseProtocol
+    public var address: HostAndPort
+
+    public init(name: String, databaseProtocol: DatabaseProtocol, address: HostAndPort) {
+        self.name = name
+        self.databaseProtocol = databaseProtocol
+        self.address = address
+    }
+}

@@ -1,0 +1,134 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOSSL
+import ProxyCore
+
+/// The router: one TLS port that terminates or passes through TLS, verifies client
+/// certificates and sends each connection to a database, a forward target or a TLS backend.
+///
+///     let router = Router(configuration: configuration)
+///     let address = try await router.start()
+///     for await event in router.events { ... }
+///     await router.stop()
+public final class Router: Sendable {
+    public let configuration: RouterConfiguration
+    /// What the router does, as it happens. Finishes after `stop()`.
+    public let events: AsyncStream<RouterEvent>
+
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let continuation: AsyncStream<RouterEvent>.Continuation
+    private let state = NIOLockedValueBox(State())
+    private let connectionIDs = ConnectionIDs()
+
+    private struct State {
+        var listener: Channel?
+        var connections: [ObjectIdentifier: Channel] = [:]
+        var stopping = false
+    }
+
+    public init(
+        configuration: RouterConfiguration,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "dbproxy.router")
+    ) {
+        self.configuration = configuration
+        self.group = group
+        self.logger = logger
+        (events, continuation) = AsyncStream.makeStream(of: RouterEvent.self, bufferingPolicy: .bufferingNewest(1024))
+    }
+
+    /// Builds the TLS contexts, binds the listener and returns its address.
+    public func start() async throws -> SocketAddress {
+        let shared = try makeShared()
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 1024)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try self.accept(channel, shared: shared)
+                }
+            }
+        let listener = try await bootstrap.bind(host: configuration.listenAddress.host, port: configuration.listenAddress.port).get()
+        state.withLockedValue { $0.listener = listener }
+        guard let address = listener.localAddress else { throw RouterStartError.noLocalAddress }
+        logger.info("router listening", metadata: ["address": "\(address)"])
+        continuation.yield(.listening(address))
+        return address
+    }
+
+    /// Stops accepting, lets open connections finish until `deadline`, then closes the rest.
+    public func stop(deadline: NIODeadline = .now() + .seconds(5)) async {
+        let listener = state.withLockedValue { state -> Channel? in
+            state.stopping = true
+            return state.listener
+        }
+        try? await listener?.close().get()
+        while NIODeadline.now() < deadline, !(state.withLockedValue { $0.connections.isEmpty }) {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let remaining = state.withLockedValue { Array($0.connections.values) }
+        for channel in remaining {
+            try? await channel.close().get()
+        }
+        continuation.yield(.stopped)
+        continuation.finish()
+    }
+
+    /// Number of connections currently open.
+    public var openConnections: Int { state.withLockedValue { $0.connections.count } }
+
+    private func accept(_ channel: Channel, shared: RouterShared) throws {
+        let key = ObjectIdentifier(channel)
+        let admitted = state.withLockedValue { state -> Bool in
+            guard !state.stopping else { return false }
+            state.connections[key] = channel
+            return true
+        }
+        guard admitted else {
+            channel.close(promise: nil)
+            return
+        }
+        channel.closeFuture.whenComplete { [state] _ in
+            state.withLockedValue { _ = $0.connections.removeValue(forKey: key) }
+        }
+        let connection = RouterConnection(channel: channel, id: connectionIDs.next(), shared: shared)
+        try connection.start()
+    }
+
+    private func makeShared() throws -> RouterShared {
+        let table = RouteTable(routes: configuration.routes, databases: configuration.databases, pingFraming: configuration.pingFraming)
+        func context(_ selection: RouteTable.Selection) throws -> NIOSSLContext {
+            let tls = TLSConfiguration.routerServer(
+                certificateChain: configuration.certificateChain, privateKey: configuration.privateKey,
+                clientCA: configuration.clientCA,
+                requireClientCertificate: table.clientCertificatePolicy(for: selection) == .required,
+                applicationProtocols: table.advertisedProtocols(for: selection))
+            return try NIOSSLContext(configuration: tls)
+        }
+        var routeContexts: [Int: NIOSSLContext] = [:]
+        for (index, route) in configuration.routes.enumerated() {
+            if case .forward = route.action { routeContexts[index] = try context(.route(index: index)) }
+        }
+        let continuation = self.continuation
+        return RouterShared(
+            table: table, databaseContext: try context(.database), routeContexts: routeContexts,
+            timeouts: configuration.timeouts, pingInterval: configuration.pingInterval, logger: logger,
+            emit: { continuation.yield($0) })
+    }
+}
+
+/// Errors starting a router.
+public enum RouterStartError: Error, CustomStringConvertible {
+    case noLocalAddress
+
+    public var description: String {
+        switch self {
+        case .noLocalAddress: "the listener has no local address"
+        }
+    }
+}

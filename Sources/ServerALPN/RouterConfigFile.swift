@@ -1,0 +1,227 @@
+import Foundation
+import NIOCore
+import NIOSSL
+import ProxyCore
+import Yams
+
+/// Reads a router YAML file (the `version: v2` vocabulary) into a `RouterConfiguration`.
+/// Relative file names are taken from the file's directory. Every problem is reported with the
+/// file, the key and the reason.
+public enum RouterConfigFile {
+    public static func load(path: String) throws(RouterConfigError) -> RouterConfiguration {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw RouterConfigError(file: path, key: "", line: nil, reason: "cannot read the file")
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        return try parse(text, file: path, baseDirectory: directory.isEmpty ? "." : directory)
+    }
+
+    public static func parse(_ text: String, file: String, baseDirectory: String) throws(RouterConfigError) -> RouterConfiguration {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw RouterConfigError(file: file, key: "", line: nil, reason: "the file is empty")
+            }
+            root = node
+        } catch let error as RouterConfigError {
+            throw error
+        } catch {
+            throw RouterConfigError(file: file, key: "", line: nil, reason: "not valid YAML: \(error)")
+        }
+        let reader = ConfigReader(file: file, baseDirectory: baseDirectory)
+        return try reader.configuration(root)
+    }
+}
+
+/// A problem in a router configuration file.
+public struct RouterConfigError: Error, Hashable, CustomStringConvertible {
+    public var file: String
+    public var key: String
+    public var line: Int?
+    public var reason: String
+
+    public var description: String {
+        let place = line.map { ":\($0)" } ?? ""
+        let keyText = key.isEmpty ? "" : " \(key):"
+        return "\(file)\(place):\(keyText) \(reason)"
+    }
+}
+
+private struct ConfigReader {
+    let file: String
+    let baseDirectory: String
+
+    func fail(_ key: String, _ node: Node?, _ reason: String) -> RouterConfigError {
+        RouterConfigError(file: file, key: key, line: node?.mark.map { $0.line }, reason: reason)
+    }
+
+    func mapping(_ node: Node, _ key: String, allowed: Set<String>) throws(RouterConfigError) -> [String: Node] {
+        guard let map = node.mapping else { throw fail(key, node, "expected a mapping") }
+        var result: [String: Node] = [:]
+        for (name, value) in map {
+            guard let text = name.string else { throw fail(key, name, "keys must be strings") }
+            let path = key.isEmpty ? text : "\(key).\(text)"
+            guard allowed.contains(text) else {
+                throw fail(path, name, "unknown key (expected one of: \(allowed.sorted().joined(separator: ", ")))")
+            }
+            result[text] = value
+        }
+        return result
+    }
+
+    func string(_ node: Node?, _ key: String) throws(RouterConfigError) -> String? {
+        guard let node else { return nil }
+        guard let text = node.string else { throw fail(key, node, "expected a string") }
+        return text
+    }
+
+    func strings(_ node: Node?, _ key: String) throws(RouterConfigError) -> [String] {
+        guard let node else { return [] }
+        if let text = node.string { return [text] }
+        guard let sequence = node.sequence else { throw fail(key, node, "expected a list of strings") }
+        var result: [String] = []
+        for (index, item) in sequence.enumerated() {
+            guard let text = item.string else { throw fail("\(key)[\(index)]", item, "expected a string") }
+            result.append(text)
+        }
+        return result
+    }
+
+    func address(_ node: Node?, _ key: String) throws(RouterConfigError) -> HostAndPort? {
+        guard let text = try string(node, key) else { return nil }
+        guard let address = HostAndPort(parsing: text) else {
+            throw fail(key, node, "\"\(text)\" is not an address of the form host:port")
+        }
+        return address
+    }
+
+    func duration(_ node: Node?, _ key: String) throws(RouterConfigError) -> TimeAmount? {
+        guard let text = try string(node, key) else { return nil }
+        guard let amount = DurationText.parse(text) else {
+            throw fail(key, node, "\"\(text)\" is not a duration (use e.g. 500ms, 15s, 2m, 1h)")
+        }
+        return amount
+    }
+
+    func path(_ node: Node?, _ key: String) throws(RouterConfigError) -> String? {
+        guard let text = try string(node, key) else { return nil }
+        let full = text.hasPrefix("/") ? text : (baseDirectory as NSString).appendingPathComponent(text)
+        guard FileManager.default.fileExists(atPath: full) else { throw fail(key, node, "file \"\(full)\" does not exist") }
+        return full
+    }
+
+    func configuration(_ root: Node) throws(RouterConfigError) -> RouterConfiguration {
+        let top = try mapping(root, "", allowed: ["version", "proxy_service", "databases", "routes"])
+        if let version = try string(top["version"], "version"), version != "v2" {
+            throw fail("version", top["version"], "unsupported version \"\(version)\" (expected v2)")
+        }
+        guard let serviceNode = top["proxy_service"] else { throw fail("proxy_service", root, "missing section") }
+        let service = try mapping(serviceNode, "proxy_service", allowed: [
+            "web_listen_addr", "public_addr", "https_keypairs", "client_ca_file", "ping_interval", "ping_framing",
+            "handshake_timeout", "connect_timeout",
+        ])
+        guard let listen = try address(service["web_listen_addr"], "proxy_service.web_listen_addr") else {
+            throw fail("proxy_service.web_listen_addr", serviceNode, "missing (e.g. 127.0.0.1:3080)")
+        }
+        _ = try strings(service["public_addr"], "proxy_service.public_addr")
+        let (chain, key) = try keypair(service["https_keypairs"], parent: serviceNode)
+        guard let caPath = try path(service["client_ca_file"], "proxy_service.client_ca_file") else {
+            throw fail("proxy_service.client_ca_file", serviceNode, "missing (the CA that issues user certificates)")
+        }
+        let clientCA: [NIOSSLCertificate]
+        do {
+            clientCA = try TLSMaterial.loadCertificates(file: caPath)
+        } catch {
+            throw fail("proxy_service.client_ca_file", service["client_ca_file"], error.description)
+        }
+        var timeouts = ProxyTimeouts()
+        if let handshake = try duration(service["handshake_timeout"], "proxy_service.handshake_timeout") { timeouts.handshake = handshake }
+        if let connect = try duration(service["connect_timeout"], "proxy_service.connect_timeout") { timeouts.connect = connect }
+        let pingInterval = try duration(service["ping_interval"], "proxy_service.ping_interval") ?? .seconds(30)
+        var pingFraming = true
+        if let node = service["ping_framing"] {
+            guard let flag = node.bool else { throw fail("proxy_service.ping_framing", node, "expected true or false") }
+            pingFraming = flag
+        }
+        return RouterConfiguration(
+            listenAddress: listen, certificateChain: chain, privateKey: key, clientCA: clientCA,
+            routes: try routes(top["routes"]), databases: try databases(top["databases"]),
+            pingInterval: pingInterval, pingFraming: pingFraming, timeouts: timeouts)
+    }
+
+    func keypair(_ node: Node?, parent: Node) throws(RouterConfigError) -> ([NIOSSLCertificate], NIOSSLPrivateKey) {
+        let key = "proxy_service.https_keypairs"
+        guard let node else { throw fail(key, parent, "missing (a list with one {cert_file, key_file})") }
+        guard let list = node.sequence, !list.isEmpty else { throw fail(key, node, "expected a list with one {cert_file, key_file}") }
+        guard list.count == 1 else { throw fail(key, node, "only one keypair is supported") }
+        let entry = try mapping(list[0], "\(key)[0]", allowed: ["cert_file", "key_file"])
+        guard let certPath = try path(entry["cert_file"], "\(key)[0].cert_file") else { throw fail("\(key)[0].cert_file", list[0], "missing") }
+        guard let keyPath = try path(entry["key_file"], "\(key)[0].key_file") else { throw fail("\(key)[0].key_file", list[0], "missing") }
+        do {
+            return (try TLSMaterial.loadCertificates(file: certPath), try TLSMaterial.loadKey(file: keyPath))
+        } catch {
+            throw fail(key + "[0]", list[0], error.description)
+        }
+    }
+
+    func databases(_ node: Node?) throws(RouterConfigError) -> [DatabaseRoute] {
+        guard let node else { return [] }
+        guard let list = node.sequence else { throw fail("databases", node, "expected a list") }
+        var result: [DatabaseRoute] = []
+        var names = Set<String>()
+        for (index, item) in list.enumerated() {
+            let key = "databases[\(index)]"
+            let entry = try mapping(item, key, allowed: ["name", "protocol", "uri"])
+            guard let name = try string(entry["name"], "\(key).name"), !name.isEmpty else { throw fail("\(key).name", item, "missing") }
+            guard names.insert(name).inserted else { throw fail("\(key).name", entry["name"], "database \"\(name)\" is listed twice") }
+            guard let protocolName = try string(entry["protocol"], "\(key).protocol") else { throw fail("\(key).protocol", item, "missing") }
+            let databaseProtocol: DatabaseProtocol
+            do {
+                databaseProtocol = try DatabaseProtocol(name: protocolName)
+            } catch {
+                throw fail("\(key).protocol", entry["protocol"], error.description)
+            }
+            guard let uri = try address(entry["uri"], "\(key).uri") else { throw fail("\(key).uri", item, "missing") }
+            result.append(DatabaseRoute(name: name, databaseProtocol: databaseProtocol, address: uri))
+        }
+        return result
+    }
+
+    func routes(_ node: Node?) throws(RouterConfigError) -> [Route] {
+        guard let node else { return [] }
+        guard let list = node.sequence else { throw fail("routes", node, "expected a list") }
+        var result: [Route] = []
+        for (index, item) in list.enumerated() {
+            let key = "routes[\(index)]"
+            let entry = try mapping(item, key, allowed: ["alpn", "alpn_prefix", "sni_prefix", "forward", "forward_tls", "client_cert"])
+            var matches: [RouteMatch] = []
+            if entry["alpn"] != nil {
+                let values = try strings(entry["alpn"], "\(key).alpn")
+                guard !values.isEmpty else { throw fail("\(key).alpn", entry["alpn"], "empty list") }
+                matches.append(.alpn(values.map(ALPNProtocol.init(rawValue:))))
+            }
+            if let prefix = try string(entry["alpn_prefix"], "\(key).alpn_prefix") { matches.append(.alpnPrefix(prefix)) }
+            if let prefix = try string(entry["sni_prefix"], "\(key).sni_prefix") { matches.append(.sniPrefix(prefix)) }
+            guard matches.count == 1, let match = matches.first else {
+                throw fail(key, item, "needs exactly one of alpn, alpn_prefix, sni_prefix")
+            }
+            let forward = try address(entry["forward"], "\(key).forward")
+            let forwardTLS = try address(entry["forward_tls"], "\(key).forward_tls")
+            let action: RouteAction
+            switch (forward, forwardTLS) {
+            case (let target?, nil): action = .forward(target)
+            case (nil, let target?): action = .forwardTLS(target)
+            default: throw fail(key, item, "needs exactly one of forward, forward_tls")
+            }
+            var policy = ClientCertificatePolicy.required
+            if let text = try string(entry["client_cert"], "\(key).client_cert") {
+                guard let parsed = ClientCertificatePolicy(rawValue: text) else {
+                    throw fail("\(key).client_cert", entry["client_cert"], "expected required or optional")
+                }
+                policy = parsed
+            }
+            result.append(Route(match: match, action: action, clientCertificate: policy))
+        }
+        return result
+    }
+}

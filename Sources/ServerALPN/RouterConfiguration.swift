@@ -1,0 +1,39 @@
+import NIOCore
+import NIOSSL
+import ProxyCore
+
+/// Everything a `Router` needs; build it in code or from a YAML file with `RouterConfigFile`.
+public struct RouterConfiguration: Sendable {
+    /// Where the router listens (port 0 picks a free port).
+    public var listenAddress: HostAndPort
+    /// The server certificate chain (leaf first) and its key.
+    public var certificateChain: [NIOSSLCertificate]
+    public var privateKey: NIOSSLPrivateKey
+    /// CAs whose client certificates are accepted.
+    public var clientCA: [NIOSSLCertificate]
+    /// Configured routes, tried in order.
+    public var routes: [Route]
+    /// Databases reached through certificates that name them.
+    public var databases: [DatabaseRoute]
+    /// How often a ping is sent on `-ping` connections (zero: never).
+    public var pingInterval: TimeAmount
+    /// Whether `-ping` ALPN variants are offered at all.
+    public var pingFraming: Bool
+    public var timeouts: ProxyTimeouts
+
+    public init(
+        listenAddress: HostAndPort, certificateChain: [NIOSSLCertificate], privateKey: NIOSSLPrivateKey,
+        clientCA: [NIOSSLCertificate], routes: [Route] = [], databases: [DatabaseRoute] = [],
+        pingInterval: TimeAmount = .seconds(30), pingFraming: Bool = true, timeouts: ProxyTimeouts = .init()
+    ) {
+        self.listenAddress = listenAddress
+        self.certificateChain = certificateChain
+        self.privateKey = privateKey
+        self.clientCA = clientCA
+        self.routes = routes
+        self.databases = databases
+        self.pingInterval = pingInterval
+        self.pingFraming = pingFraming
+        self.timeouts = timeouts
+    }
+}

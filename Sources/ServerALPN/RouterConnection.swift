@@ -1,0 +1,319 @@
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import NIOTLS
+import ProxyCore
+import X509
+
+/// Shared, immutable pieces every router connection uses.
+struct RouterShared: Sendable {
+    let table: RouteTable
+    let databaseContext: NIOSSLContext
+    let routeContexts: [Int: NIOSSLContext]
+    let timeouts: ProxyTimeouts
+    let pingInterval: TimeAmount
+    let logger: Logger
+    let emit: @Sendable (RouterEvent) -> Void
+
+    func tlsContext(for selection: RouteTable.Selection) -> NIOSSLContext? {
+        switch selection {
+        case .database: databaseContext
+        case .route(let index): routeContexts[index]
+        }
+    }
+}
+
+/// Performs the actions of one connection's `RouterConnectionStateMachine` on its channel. Lives
+/// on the channel's event loop; its handlers hold it until the splice is in place.
+final class RouterConnection {
+    private var machine: RouterConnectionStateMachine
+    private let shared: RouterShared
+    private let channel: Channel
+    private let id: UInt64
+    private let peer: String
+    private var logger: Logger
+    private var deadline: Scheduled<Void>?
+    private var serverName: String?
+    private var negotiatedProtocol: String?
+
+    init(channel: Channel, id: UInt64, shared: RouterShared) {
+        self.channel = channel
+        self.id = id
+        self.shared = shared
+        self.machine = RouterConnectionStateMachine(table: shared.table)
+        self.peer = channel.remoteAddress?.description ?? "unknown"
+        var logger = shared.logger
+        logger[metadataKey: "conn"] = "\(id)"
+        logger[metadataKey: "peer"] = "\(peer)"
+        self.logger = logger
+    }
+
+    /// Installs the ClientHello reader and starts the handshake deadline.
+    func start() throws {
+        try channel.pipeline.syncOperations.addHandler(ClientHelloReader(connection: self))
+        let bound = NIOLoopBound(self, eventLoop: channel.eventLoop)
+        deadline = channel.eventLoop.scheduleTask(in: shared.timeouts.handshake) {
+            bound.value.perform(bound.value.machine.deadlinePassed())
+        }
+    }
+
+    // MARK: Inputs
+
+    func received(_ bytes: ByteBuffer, reader: ClientHelloReader) {
+        if case .readingClientHello = machine.state, let hello = Self.peekServerName(bytes) {
+            serverName = hello
+        }
+        perform(machine.received(bytes), reader: reader)
+    }
+
+    func handshakeCompleted(negotiatedProtocol: String?, session: TLSSessionHandler) {
+        deadline?.cancel()
+        self.negotiatedProtocol = negotiatedProtocol
+        var certificate: Certificate?
+        if let tls = try? channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
+           let peer = tls.peerCertificate
+        {
+            certificate = try? Certificate(derEncoded: peer.toDERBytes())
+        }
+        logger.debug("TLS established", metadata: ["alpn": "\(negotiatedProtocol ?? "-")", "client_cert": "\(certificate != nil)"])
+        perform(machine.handshakeCompleted(negotiatedProtocol: negotiatedProtocol, peerCertificate: certificate), session: session)
+    }
+
+    func tlsFailed(_ error: any Error) {
+        perform(machine.tlsFailed(error))
+    }
+
+    func channelClosed() {
+        deadline?.cancel()
+        machine.channelClosed()
+    }
+
+    // MARK: Actions
+
+    private func perform(_ action: RouterConnectionStateMachine.Action, reader: ClientHelloReader? = nil, session: TLSSessionHandler? = nil) {
+        switch action {
+        case .none, .splice:
+            break
+        case .reject(let reason):
+            deadline?.cancel()
+            logger.info("connection refused", metadata: ["reason": "\(reason)"])
+            shared.emit(.rejected(connection: id, peer: peer, reason: reason))
+            channel.close(promise: nil)
+        case .terminateTLS(let selection, let replay):
+            guard let reader, let context = shared.tlsContext(for: selection) else {
+                return perform(.reject(.tlsFailed("no TLS configuration for the route")))
+            }
+            do {
+                let operations = channel.pipeline.syncOperations
+                let tls = NIOSSLServerHandler(context: context)
+                try operations.addHandler(tls, position: .after(reader))
+                try operations.addHandler(TLSSessionHandler(connection: self), position: .after(tls))
+                reader.leave(replayingFirst: replay)
+            } catch {
+                perform(.reject(.tlsFailed("cannot start TLS: \(error)")))
+            }
+        case .passThroughTLS(let target, let replay):
+            deadline?.cancel()
+            guard let reader else { return }
+            reader.holding = true
+            connect(to: target, destination: nil) { connection, glue in
+                try connection.channel.pipeline.syncOperations.addHandler(glue, position: .after(reader))
+                reader.leave(replayingFirst: replay)
+            }
+        case .connect(let destination):
+            guard let session else { return }
+            if destination.pingFramed {
+                do {
+                    try installPingFraming(before: session)
+                } catch {
+                    return perform(.reject(.tlsFailed("cannot install ping framing: \(error)")))
+                }
+            }
+            connect(to: destination.address, destination: destination) { _, glue in
+                try session.handOver(to: glue)
+            }
+        }
+    }
+
+    private func installPingFraming(before session: TLSSessionHandler) throws {
+        let operations = channel.pipeline.syncOperations
+        try operations.addHandler(PingSender(interval: shared.pingInterval), position: .before(session))
+        try operations.addHandler(PingFrameEncoder(), position: .before(session))
+        try operations.addHandler(ByteToMessageHandler(PingFrameDecoder()), position: .before(session))
+    }
+
+    /// Connects to `address` on this channel's event loop and lets `install` put the client's
+    /// half of the splice in place.
+    private func connect(
+        to address: HostAndPort, destination: RouteTable.Destination?,
+        install: @escaping (RouterConnection, GlueHandler) throws -> Void
+    ) {
+        _ = channel.setOption(ChannelOptions.autoRead, value: false)
+        let (clientGlue, backendGlue) = GlueHandler.matchedPair()
+        let boundBackendGlue = NIOLoopBound(backendGlue, eventLoop: channel.eventLoop)
+        let bound = NIOLoopBound(self, eventLoop: channel.eventLoop)
+        let boundClientGlue = NIOLoopBound(clientGlue, eventLoop: channel.eventLoop)
+        let boundInstall = NIOLoopBound(install, eventLoop: channel.eventLoop)
+        ClientBootstrap(group: channel.eventLoop)
+            .connectTimeout(shared.timeouts.connect)
+            .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { backend in
+                backend.eventLoop.makeCompletedFuture {
+                    try backend.pipeline.syncOperations.addHandler(boundBackendGlue.value)
+                }
+            }
+            .connect(host: address.host, port: address.port)
+            .whenComplete { result in
+                let connection = bound.value
+                switch result {
+                case .failure(let error):
+                    connection.perform(connection.machine.connectFailed(address, error))
+                case .success(let backend):
+                    connection.logger.debug("backend connected", metadata: ["destination": "\(address)", "client_active": "\(connection.channel.isActive)"])
+                    guard connection.channel.isActive else {
+                        backend.close(promise: nil)
+                        return
+                    }
+                    do {
+                        try boundInstall.value(connection, boundClientGlue.value)
+                        connection.perform(connection.machine.connected())
+                        connection.reportSpliced(to: address, destination: destination)
+                        _ = connection.channel.setOption(ChannelOptions.autoRead, value: true)
+                    } catch {
+                        backend.close(promise: nil)
+                        connection.perform(.reject(.tlsFailed("cannot splice: \(error)")))
+                    }
+                }
+            }
+    }
+
+    private func reportSpliced(to address: HostAndPort, destination: RouteTable.Destination?) {
+        let routed = RoutedConnection(
+            connection: id, peer: peer, serverName: serverName, negotiatedProtocol: negotiatedProtocol,
+            destination: address, database: destination?.database?.name, user: destination?.identity?.username,
+            pingFramed: destination?.pingFramed ?? false)
+        logger.info("connection routed", metadata: [
+            "destination": "\(address)", "alpn": "\(negotiatedProtocol ?? "-")",
+            "service": "\(routed.database ?? "-")", "user": "\(routed.user ?? "-")",
+        ])
+        shared.emit(.routed(routed))
+    }
+
+    func logHandOver(bytes: Int) {
+        logger.debug("splicing", metadata: ["held_bytes": "\(bytes)"])
+    }
+
+    private static func peekServerName(_ bytes: ByteBuffer) -> String? {
+        if case .clientHello(let hello) = ClientHelloParser.parse(bytes) { return hello.serverName }
+        return nil
+    }
+}
+
+/// First handler of a router connection: hands raw bytes to the connection until it has seen
+/// the ClientHello and replaced this handler.
+final class ClientHelloReader: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    private let connection: RouterConnection
+    private var held = HeldInbound()
+    private var context: ChannelHandlerContext?
+    /// Set once the connection has decided to pass TLS through: later bytes wait for the splice.
+    var holding = false
+
+    init(connection: RouterConnection) {
+        self.connection = connection
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if holding {
+            held.hold(unwrapInboundIn(data))
+        } else {
+            connection.received(unwrapInboundIn(data), reader: self)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {}
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if !held.holdIfInputClosed(event) {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        connection.channelClosed()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    /// Passes the ClientHello bytes, then whatever arrived after them, to the handlers placed
+    /// after this one, and leaves the pipeline.
+    func leave(replayingFirst first: ByteBuffer) {
+        guard let context else { return }
+        context.fireChannelRead(wrapInboundOut(first))
+        held.replay(from: context)
+        context.fireChannelReadComplete()
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+}
+
+/// Sits after the TLS handler: reports the handshake, holds the first decrypted bytes while the
+/// backend is being reached, then gives way to the splice.
+final class TLSSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    private let connection: RouterConnection
+    private var held = HeldInbound()
+    private var context: ChannelHandlerContext?
+
+    init(connection: RouterConnection) {
+        self.connection = connection
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? TLSUserEvent, case .handshakeCompleted(let negotiated) = event {
+            connection.handshakeCompleted(negotiatedProtocol: negotiated, session: self)
+        }
+        if !held.holdIfInputClosed(event) {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        held.hold(unwrapInboundIn(data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {}
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        connection.tlsFailed(error)
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        connection.channelClosed()
+        context.fireChannelInactive()
+    }
+
+    /// Puts `glue` after this handler, passes on what was held and leaves the pipeline.
+    func handOver(to glue: GlueHandler) throws {
+        guard let context else { throw ChannelError.ioOnClosedChannel }
+        try context.pipeline.syncOperations.addHandler(glue, position: .after(self))
+        connection.logHandOver(bytes: held.byteCount)
+        held.replay(from: context)
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+}

@@ -1,0 +1,27 @@
+import ProxyCore
+
+/// Why the router refused or dropped a connection; carried in events and log lines.
+public enum RouterRejection: Error, Hashable, CustomStringConvertible {
+    case notTLS(String)
+    case noRoute(serverName: String?, offered: [String])
+    case handshakeTimeout
+    case tlsFailed(String)
+    case badCertificate(IdentityError)
+    case route(RouteRejection)
+    case backendUnreachable(HostAndPort, String)
+    case shuttingDown
+
+    public var description: String {
+        switch self {
+        case .notTLS(let reason): "not a TLS connection: \(reason)"
+        case .noRoute(let name, let offered):
+            "no route for server name \(name.map { "\"\($0)\"" } ?? "(none)") and ALPN \(offered.isEmpty ? "(none)" : offered.joined(separator: ", "))"
+        case .handshakeTimeout: "TLS handshake did not complete within the handshake timeout"
+        case .tlsFailed(let reason): "TLS handshake failed: \(reason)"
+        case .badCertificate(let error): "client certificate refused: \(error)"
+        case .route(let rejection): rejection.description
+        case .backendUnreachable(let address, let reason): "cannot reach \(address): \(reason)"
+        case .shuttingDown: "router is shutting down"
+        }
+    }
+}

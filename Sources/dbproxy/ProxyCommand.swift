@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import LocalDBProxy
+import NIOCore
+import ProxyCore
+
+struct ProxyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "proxy", abstract: "Run a local proxy that tunnels database clients to the router over mutual TLS.")
+
+    @Option(help: "Router address, HOST:PORT.")
+    var proxy: String
+
+    @Option(help: "User certificate (PEM) carrying the database route.")
+    var cert: String
+
+    @Option(help: "Private key of the user certificate (PEM).")
+    var key: String
+
+    @Option(help: "CA bundle that signs the router's certificate (PEM).")
+    var ca: String?
+
+    @Option(help: "Local port to listen on (0: any free port).")
+    var port: Int = 0
+
+    @Option(help: "Local address to listen on.")
+    var listen: String = "127.0.0.1"
+
+    @Option(help: "Server name (SNI) sent to the router; defaults to the router host.")
+    var sni: String?
+
+    @Flag(help: "Do not verify the router's certificate.")
+    var insecure = false
+
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard ca != nil || insecure else { throw ValidationError("pass --ca FILE to verify the router, or --insecure") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+    }
+
+    func run() async throws {
+        try logging.bootstrap()
+        guard let colon = proxy.lastIndex(of: ":"), let routerPort = Int(proxy[proxy.index(after: colon)...]) else {
+            throw ValidationError("--proxy must be HOST:PORT")
+        }
+        let routerHost = String(proxy[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let material: TLSMaterial
+        do {
+            material = try TLSMaterial.load(certificateFile: cert, keyFile: key, caFile: ca)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        let configuration = LocalProxyConfiguration(
+            routerHost: routerHost, routerPort: routerPort, tls: material, serverName: sni, insecure: insecure,
+            listenHost: listen, listenPort: port)
+        let localProxy: LocalProxy
+        do {
+            localProxy = try LocalProxy(configuration: configuration)
+        } catch let error as IdentityError {
+            throw ValidationError("\(cert): \(error)")
+        }
+        let identity = localProxy.identity
+        do {
+            try identity.checkValidity(at: Date())
+        } catch {
+            FileHandle.standardError.write(Data("warning: \(error); connections will be refused until it is renewed\n".utf8))
+        }
+        let address = try await localProxy.start()
+        let route = identity.routeToDatabase
+        say("Started authenticated tunnel for the \(localProxy.databaseProtocol.displayName) database \"\(route.serviceName)\" on \(address.displayString) (router \(proxy), ALPN \(localProxy.applicationProtocols.map(\.rawValue).joined(separator: ", ")); certificate valid until \(Timestamp.format(identity.notAfter))).")
+        if port == 0 {
+            say("To avoid port randomization, you can choose the listening port using the --port flag.")
+        }
+        if let command = ConnectCommandText.make(protocol: localProxy.databaseProtocol, route: route, host: "localhost", port: address.port ?? port) {
+            say("Use the following command to connect to the database or to the address above using other database GUI/CLI clients:")
+            say("  $ \(command)")
+        }
+        _ = await SignalWaiter.waitForTermination()
+        await localProxy.stop(deadline: .now() + .seconds(5))
+    }
+}
+
+/// The client command line printed for a database.
+enum ConnectCommandText {
+    static func make(protocol databaseProtocol: DatabaseProtocol, route: RouteToDatabase, host: String, port: Int) -> String? {
+        let user = route.username.isEmpty ? "USER" : route.username
+        let database = route.database.isEmpty ? "DATABASE" : route.database
+        switch databaseProtocol {
+        case .postgres, .cockroachdb:
+            return "psql \"postgres://\(user)@\(host):\(port)/\(database)\""
+        case .mysql:
+            return "mysql --user \(user) --database \(database) --port \(port) --host 127.0.0.1 --protocol TCP"
+        case .mongodb:
+            return "mongosh \"mongodb://\(host):\(port)/\(database)?directConnection=true&serverSelectionTimeoutMS=5000\""
+        default:
+            return nil
+        }
+    }
+}
