@@ -90,7 +90,16 @@ let package = Package(
         ),
         .testTarget(
             name: "ProxyIntegrationTests",
-            dependencies: ["ProxyCore", "LocalDBProxy", "ServerALPN"]
+            dependencies: [
+                "ProxyCore", "LocalDBProxy", "ServerALPN",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ]
 )

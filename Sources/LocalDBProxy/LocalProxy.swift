@@ -68,8 +68,7 @@ public final class LocalProxy: Sendable {
             .childChannelOption(ChannelOptions.autoRead, value: false)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(InboundHoldHandler())
-                    self.accept(channel)
+                    try self.accept(channel)
                 }
             }
         let listener = try await bootstrap.bind(host: configuration.listenHost, port: configuration.listenPort).get()
@@ -103,7 +102,7 @@ public final class LocalProxy: Sendable {
     /// Number of client connections currently open.
     public var openConnections: Int { state.withLockedValue { $0.connections.count } }
 
-    private func accept(_ channel: Channel) {
+    private func accept(_ channel: Channel) throws {
         let key = ObjectIdentifier(channel)
         let admitted = state.withLockedValue { state -> Bool in
             guard !state.stopping else { return false }
@@ -120,7 +119,8 @@ public final class LocalProxy: Sendable {
         let tunnel = Tunnel(
             client: channel, id: connectionIDs.next(), configuration: configuration, sslContext: sslContext,
             identity: identity, now: now, logger: logger, emit: { [continuation] in continuation.yield($0) })
-        tunnel.open()
+        // Dial only once the client channel is active, so the tunnel never races its activation.
+        try channel.pipeline.syncOperations.addHandler(InboundHoldHandler(onActive: { tunnel.open() }))
     }
 }
 

@@ -53,6 +53,7 @@ final class Tunnel {
         }
         let sslContext = sslContext
         let serverName = configuration.effectiveServerName
+        logger.trace("dialing router", metadata: ["router": "\(configuration.routerHost):\(configuration.routerPort)"])
         ClientBootstrap(group: client.eventLoop)
             .connectTimeout(configuration.timeouts.connect)
             .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
@@ -71,6 +72,7 @@ final class Tunnel {
                 case .failure(let error):
                     tunnel.fail(.routerUnreachable(host: tunnel.configuration.routerHost, port: tunnel.configuration.routerPort, reason: "\(error)"))
                 case .success(let upstream):
+                    tunnel.logger.trace("router connected", metadata: ["local": "\(upstream.localAddress?.description ?? "-")", "remote": "\(upstream.remoteAddress?.description ?? "-")"])
                     if !tunnel.client.isActive || tunnel.failed { upstream.close(promise: nil) }
                 }
             }

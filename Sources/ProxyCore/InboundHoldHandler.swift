@@ -48,14 +48,31 @@ public final class InboundHoldHandler: ChannelInboundHandler, RemovableChannelHa
 
     private var held = HeldInbound()
     private var context: ChannelHandlerContext?
+    private var onActive: (() -> Void)?
 
-    public init() {}
+    /// `onActive` runs once the channel is active (or at once if it already is): the place to
+    /// start reaching the other end.
+    public init(onActive: (() -> Void)? = nil) {
+        self.onActive = onActive
+    }
 
     /// Bytes held so far.
     public var heldBytes: Int { held.byteCount }
 
     public func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        if context.channel.isActive { runOnActive() }
+    }
+
+    public func channelActive(context: ChannelHandlerContext) {
+        context.fireChannelActive()
+        runOnActive()
+    }
+
+    private func runOnActive() {
+        let action = onActive
+        onActive = nil
+        action?()
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {

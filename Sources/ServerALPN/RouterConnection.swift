@@ -61,10 +61,11 @@ final class RouterConnection {
     // MARK: Inputs
 
     func received(_ bytes: ByteBuffer, reader: ClientHelloReader) {
-        if case .readingClientHello = machine.state, let hello = Self.peekServerName(bytes) {
-            serverName = hello
-        }
-        perform(machine.received(bytes), reader: reader)
+        let action = machine.received(bytes)
+        if case .terminateTLS(_, let replay) = action { serverName = Self.peekServerName(replay) }
+        if case .passThroughTLS(_, let replay) = action { serverName = Self.peekServerName(replay) }
+        logger.trace("bytes before TLS", metadata: ["bytes": "\(bytes.readableBytes)", "action": "\(action)"])
+        perform(action, reader: reader)
     }
 
     func handshakeCompleted(negotiatedProtocol: String?, session: TLSSessionHandler) {
