@@ -1,11 +1,16 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// A TCP server on 127.0.0.1 standing in for a backend. `echo` returns every byte and closes its
 /// output after the client's; `replyAfterEOF` answers "received N" only once the client has
 /// closed its output, which shows that half-closure travelled end to end.
 final class TestBackend: Sendable {
-    enum Behaviour: Sendable { case echo, replyAfterEOF }
+    enum Behaviour: Sendable {
+        case echo, replyAfterEOF
+        /// Terminates TLS itself, then echoes: a backend behind a passthrough route.
+        case tlsEcho(NIOSSLContext)
+    }
 
     let channel: Channel
     var port: Int { channel.localAddress?.port ?? 0 }
@@ -22,6 +27,9 @@ final class TestBackend: Sendable {
                     switch behaviour {
                     case .echo: try channel.pipeline.syncOperations.addHandler(EchoHandler())
                     case .replyAfterEOF: try channel.pipeline.syncOperations.addHandler(ReplyAfterEOFHandler())
+                    case .tlsEcho(let context):
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                        try channel.pipeline.syncOperations.addHandler(EchoHandler())
                     }
                 }
             }
