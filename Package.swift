@@ -86,7 +86,24 @@ let package = Package(
         ),
         .testTarget(
             name: "ProxyCoreTests",
-            dependencies: ["ProxyCore"]
+            dependencies: [
+                "ProxyCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
+            name: "ServerALPNTests",
+            dependencies: [
+                "ServerALPN", "ProxyCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(
             name: "ProxyIntegrationTests",

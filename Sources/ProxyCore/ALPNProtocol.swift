@@ -130,16 +130,24 @@ public struct ALPNProtocol: RawRepresentable, Hashable, Sendable, Comparable, Cu
         guard rawValue.hasPrefix(Self.authPrefix) else { return nil }
         var hex = Substring(rawValue.dropFirst(Self.authPrefix.count))
         if hex.hasSuffix(Self.clusterDomainSuffix) { hex = hex.dropLast(Self.clusterDomainSuffix.count) }
-        guard hex.count % 2 == 0 else { return nil }
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0 else { return nil }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(hex.count / 2)
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            let next = hex.index(index, offsetBy: 2)
-            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
-            bytes.append(byte)
-            index = next
+        bytes.reserveCapacity(digits.count / 2)
+        for pair in stride(from: 0, to: digits.count, by: 2) {
+            guard let high = Self.hexValue(digits[pair]), let low = Self.hexValue(digits[pair + 1]) else { return nil }
+            bytes.append(high << 4 | low)
         }
         return String(bytes: bytes, encoding: .utf8)
+    }
+
+    /// The value of one hexadecimal digit (either case); nil for anything else, signs included.
+    private static func hexValue(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 }

@@ -14,7 +14,10 @@ public struct ClientHello: Sendable, Hashable {
 /// Reads a ClientHello from the first bytes of a connection without consuming them, so they can
 /// be replayed to a TLS handler or a TLS backend. Handles a ClientHello split over several TLS
 /// records and over several reads; never allocates more than `maximumLength`.
-public enum ClientHelloParser {
+///
+/// A parser remembers how far it got, so feeding it the growing buffer of a connection read
+/// by read costs time linear in the bytes received, however small the reads or records are.
+public struct ClientHelloParser: Sendable {
     /// Upper bound for a ClientHello message (the TLS limit is 2^24; real ones are under 4 KiB).
     public static let maximumLength = 64 * 1024
 
@@ -25,11 +28,27 @@ public enum ClientHelloParser {
         case invalid(String)
     }
 
+    /// Bytes of the connection (from its start) already taken apart into whole records.
+    private var consumed = 0
+    /// The handshake bytes of those records.
+    private var message = ByteBuffer()
+    /// 4 + the ClientHello length, once the handshake header has arrived.
+    private var expectedLength: Int?
+
+    public init() {}
+
     /// Parses the readable bytes of `buffer` (which is not modified).
     public static func parse(_ buffer: ByteBuffer) -> Result {
-        var input = buffer
-        var message = ByteBuffer()
-        var expectedLength: Int?
+        var parser = ClientHelloParser()
+        return parser.parse(buffer)
+    }
+
+    /// Continues parsing `received`, every byte of the connection so far: the bytes given to
+    /// earlier calls followed by new ones. Only the new records are examined.
+    public mutating func parse(_ received: ByteBuffer) -> Result {
+        guard received.readableBytes >= consumed,
+              var input = received.getSlice(at: received.readerIndex + consumed, length: received.readableBytes - consumed)
+        else { return .invalid("ClientHello parser fed inconsistent input") }
         while true {
             guard let header = input.readMultipleIntegers(as: (UInt8, UInt16, UInt16).self) else { return .needMoreData }
             let (contentType, version, recordLength) = header
@@ -37,22 +56,23 @@ public enum ClientHelloParser {
             guard version >> 8 == 3 else { return .invalid("unsupported TLS record version \(version)") }
             guard recordLength > 0, recordLength <= 16384 + 2048 else { return .invalid("bad TLS record length \(recordLength)") }
             guard var fragment = input.readSlice(length: Int(recordLength)) else { return .needMoreData }
+            consumed += 5 + Int(recordLength)
             message.writeBuffer(&fragment)
             if expectedLength == nil, message.readableBytes >= 4 {
                 guard let type = message.getInteger(at: message.readerIndex, as: UInt8.self), type == 1 else {
                     return .invalid("first handshake message is not a ClientHello")
                 }
                 let length = message.getUInt24(at: message.readerIndex + 1)
-                guard length <= maximumLength else { return .invalid("ClientHello of \(length) bytes exceeds \(maximumLength)") }
+                guard length <= Self.maximumLength else { return .invalid("ClientHello of \(length) bytes exceeds \(Self.maximumLength)") }
                 expectedLength = 4 + length
             }
             if let expected = expectedLength, message.readableBytes >= expected {
                 guard var body = message.getSlice(at: message.readerIndex + 4, length: expected - 4) else {
                     return .invalid("truncated ClientHello")
                 }
-                return parseBody(&body)
+                return Self.parseBody(&body)
             }
-            if message.readableBytes > maximumLength + 4 { return .invalid("ClientHello too large") }
+            if message.readableBytes > Self.maximumLength + 4 { return .invalid("ClientHello too large") }
         }
     }
 

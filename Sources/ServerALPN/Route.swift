@@ -12,7 +12,7 @@ public struct HostAndPort: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `host:port` or `[v6]:port`; nil when it is not one.
     public init?(parsing text: String) {
-        var host: Substring
+        let host: Substring
         let portText: Substring
         if text.hasPrefix("[") {
             guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
@@ -23,8 +23,8 @@ public struct HostAndPort: Sendable, Hashable, CustomStringConvertible {
             host = text[..<colon]
             portText = text[text.index(after: colon)...]
         }
-        guard !host.isEmpty, let port = Int(portText), (0...65535).contains(port) else { return nil }
-        host = host.drop { $0 == " " }
+        guard !host.isEmpty, !host.contains(where: \.isWhitespace),
+              let port = Int(portText), (0...65535).contains(port) else { return nil }
         self.init(host: String(host), port: port)
     }
 

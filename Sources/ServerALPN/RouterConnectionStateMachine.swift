@@ -12,6 +12,8 @@ struct RouterConnectionStateMachine {
         case connectingBackend(RouteTable.Destination)
         case spliced
         case closed
+        /// Held only inside `received(_:)`, so the buffer is not shared while it grows.
+        case modifying
     }
 
     enum Action {
@@ -29,6 +31,7 @@ struct RouterConnectionStateMachine {
     }
 
     private(set) var state: State = .readingClientHello(ByteBuffer())
+    private var helloParser = ClientHelloParser()
     let table: RouteTable
 
     init(table: RouteTable) {
@@ -37,9 +40,10 @@ struct RouterConnectionStateMachine {
 
     mutating func received(_ bytes: ByteBuffer) -> Action {
         guard case .readingClientHello(var buffered) = state else { return .none }
+        state = .modifying
         var incoming = bytes
         buffered.writeBuffer(&incoming)
-        switch ClientHelloParser.parse(buffered) {
+        switch helloParser.parse(buffered) {
         case .needMoreData:
             guard buffered.readableBytes <= ClientHelloParser.maximumLength + 4096 else {
                 return reject(.notTLS("ClientHello larger than \(ClientHelloParser.maximumLength) bytes"))

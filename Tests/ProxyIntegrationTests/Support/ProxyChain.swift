@@ -37,7 +37,7 @@ struct ProxyChain {
 
     static func start(
         backend behaviour: TestBackend.Behaviour = .echo, pingFraming: Bool = true,
-        handshakeTimeout: TimeAmount = .seconds(15), pki: TestPKI? = nil,
+        handshakeTimeout: TimeAmount = .seconds(15), pki: TestPKI? = nil, databases extraDatabases: [DatabaseRoute] = [],
         extraRoutes: (HostAndPort) -> [Route] = { _ in [] }
     ) async throws -> ProxyChain {
         let pki = try pki ?? TestPKI()
@@ -47,11 +47,11 @@ struct ProxyChain {
             listenAddress: HostAndPort(host: "127.0.0.1", port: 0),
             certificateChain: try pki.serverChain, privateKey: try pki.serverKey, clientCA: try pki.userCACertificates,
             routes: extraRoutes(backendAddress),
-            databases: [DatabaseRoute(name: "echo1", databaseProtocol: .postgres, address: backendAddress)],
+            databases: [DatabaseRoute(name: "echo1", databaseProtocol: .postgres, address: backendAddress)] + extraDatabases,
             pingInterval: .milliseconds(50), pingFraming: pingFraming,
             timeouts: ProxyTimeouts(handshake: handshakeTimeout, connect: .seconds(5)))
         var logger = Logger(label: "test.router")
-        logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         let router = Router(configuration: configuration, logger: logger)
         let chain = ProxyChain(pki: pki, backend: backend, router: router, routerAddress: try await router.start())
         chain.routerEvents.record(router.events)
@@ -64,7 +64,7 @@ struct ProxyChain {
     func localProxy(_ material: TLSMaterial, clock: @escaping @Sendable () -> Date = { Date() }) async throws -> (LocalProxy, Int, EventRecorder<LocalProxyEvent>) {
         let configuration = LocalProxyConfiguration(routerHost: "127.0.0.1", routerPort: routerPort, tls: material, serverName: "localhost")
         var logger = Logger(label: "test.local")
-        logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         let proxy = try LocalProxy(configuration: configuration, logger: logger, clock: clock)
         let recorder = EventRecorder<LocalProxyEvent>()
         recorder.record(proxy.events)

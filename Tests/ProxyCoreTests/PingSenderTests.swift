@@ -1,0 +1,53 @@
+import NIOCore
+import NIOEmbedded
+import ProxyCore
+import Testing
+
+/// PingSender: four zero bytes every interval while the channel is active, never framed again.
+@Suite struct PingSenderTests {
+    static func makeChannel(interval: TimeAmount) throws -> (EmbeddedChannel, PingSender) {
+        let sender = PingSender(interval: interval)
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandlers([sender, PingFrameEncoder()])
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        return (channel, sender)
+    }
+
+    @Test func sendsAPingEveryInterval() throws {
+        let (channel, sender) = try Self.makeChannel(interval: .seconds(30))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(29))
+        #expect(try channel.drainOutboundBuffers().isEmpty)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        #expect(try channel.drainOutboundBuffers() == [PingBytes.ping])
+        channel.embeddedEventLoop.advanceTime(by: .seconds(60))
+        #expect(try channel.drainOutboundBuffers() == [PingBytes.ping, PingBytes.ping])
+        #expect(sender.pingsSent == 3)
+        _ = try channel.finish()
+    }
+
+    @Test func dataIsFramedAndPingsAreNot() throws {
+        let (channel, _) = try Self.makeChannel(interval: .seconds(30))
+        try channel.writeOutbound(ByteBuffer(string: "hi"))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(30))
+        #expect(try channel.drainOutboundBuffers() == [PingBytes.frame("hi"), PingBytes.ping])
+        _ = try channel.finish()
+    }
+
+    @Test func zeroIntervalSendsNothing() throws {
+        let (channel, sender) = try Self.makeChannel(interval: .zero)
+        channel.embeddedEventLoop.advanceTime(by: .hours(1))
+        #expect(try channel.drainOutboundBuffers().isEmpty)
+        #expect(sender.pingsSent == 0)
+        _ = try channel.finish()
+    }
+
+    @Test func stopsWhenRemoved() throws {
+        let (channel, sender) = try Self.makeChannel(interval: .seconds(1))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        try channel.pipeline.syncOperations.removeHandler(sender).wait()
+        channel.embeddedEventLoop.advanceTime(by: .seconds(10))
+        #expect(try channel.drainOutboundBuffers() == [PingBytes.ping])
+        #expect(sender.pingsSent == 1)
+        _ = try channel.finish()
+    }
+}
