@@ -113,15 +113,16 @@ struct RouterStateMachineHelloTests {
     @Test("a ClientHello in one-byte records is refused once the buffer passes the bound")
     func bufferBound() throws {
         var machine = machine()
-        // Handshake header promising 60000 bytes, then one-byte records: each byte costs six.
+        // Handshake header promising 60000 bytes, then one-byte records: each message byte costs
+        // six. 100 records per read keep the machine's re-parse on every read affordable here.
         let header: [UInt8] = [1] + TLSRecords.u24(60_000)
         #expect(machine.received(ByteBuffer(bytes: TLSRecords.reframe(header, fragmentSize: 1))).isNone)
-        let record = ByteBuffer(bytes: TLSRecords.record([0]))
+        let read = ByteBuffer(bytes: TLSRecords.reframe(Array(repeating: 0, count: 100), fragmentSize: 1))
         var fed = 4 * 6
         var rejection: RouterRejection?
         while rejection == nil, fed < 200_000 {
-            let action = machine.received(record)
-            fed += 6
+            let action = machine.received(read)
+            fed += read.readableBytes
             rejection = action.rejection
             if rejection == nil { #expect(action.isNone) }
         }
@@ -130,7 +131,24 @@ struct RouterStateMachineHelloTests {
             return
         }
         #expect(reason.contains("larger than"))
-        #expect(fed > ClientHelloParser.maximumLength)
-        #expect(fed <= ClientHelloParser.maximumLength + 4096 + 6)
+        #expect(fed > ClientHelloParser.maximumLength + 4096)
+        #expect(fed <= ClientHelloParser.maximumLength + 4096 + read.readableBytes)
+    }
+
+    @Test("one-byte records, one per read, are refused at the bound in linear time", .timeLimit(.minutes(1)))
+    func bufferBoundOneRecordPerRead() throws {
+        var machine = machine()
+        let header: [UInt8] = [1] + TLSRecords.u24(60_000)
+        #expect(machine.received(ByteBuffer(bytes: TLSRecords.reframe(header, fragmentSize: 1))).isNone)
+        let record = ByteBuffer(bytes: TLSRecords.record([0]))
+        var reads = 0
+        var rejection: RouterRejection?
+        while rejection == nil, reads < 40_000 {
+            rejection = machine.received(record).rejection
+            reads += 1
+        }
+        #expect(rejection == .notTLS("ClientHello larger than \(ClientHelloParser.maximumLength) bytes"))
+        #expect(reads * 6 + 24 > ClientHelloParser.maximumLength + 4096)
+        #expect(reads * 6 + 24 <= ClientHelloParser.maximumLength + 4096 + 6)
     }
 }
