@@ -96,6 +96,26 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "WirePostgresTests",
+            dependencies: [
+                "WirePostgres",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .systemLibrary(
+            name: "CLibPQ",
+            path: "Tests/Tools/CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .executableTarget(
+            name: "pgworkload",
+            dependencies: ["CLibPQ"],
+            path: "Tests/Tools/pgworkload",
+            exclude: ["README.md"]
+        ),
+        .testTarget(
             name: "ServerALPNTests",
             dependencies: [
                 "ServerALPN", "ProxyCore",
@@ -108,7 +128,7 @@ let package = Package(
         .testTarget(
             name: "ProxyIntegrationTests",
             dependencies: [
-                "ProxyCore", "LocalDBProxy", "ServerALPN",
+                "ProxyCore", "LocalDBProxy", "ServerALPN", "WirePostgres", "pgworkload",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

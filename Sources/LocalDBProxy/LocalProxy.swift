@@ -27,6 +27,7 @@ public final class LocalProxy: Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let sslContext: NIOSSLContext
+    private let localTLSContext: NIOSSLContext?
     private let continuation: AsyncStream<LocalProxyEvent>.Continuation
     private let state = NIOLockedValueBox(State())
     private let connectionIDs = ConnectionIDs()
@@ -55,6 +56,10 @@ public final class LocalProxy: Sendable {
         applicationProtocols = ALPNProtocol.clientOffer(for: databaseProtocol, mysqlServerVersion: configuration.mysqlServerVersion)
         sslContext = try NIOSSLContext(configuration: .proxyClient(
             material: configuration.tls, applicationProtocols: applicationProtocols.map(\.rawValue), insecure: configuration.insecure))
+        let localProtocols = databaseProtocol.localTLSApplicationProtocols
+        localTLSContext = try configuration.localTLS.map { material in
+            try NIOSSLContext(configuration: .localServer(material: material, applicationProtocols: localProtocols))
+        }
         (events, continuation) = AsyncStream.makeStream(of: LocalProxyEvent.self, bufferingPolicy: .bufferingNewest(1024))
     }
 
@@ -116,11 +121,22 @@ public final class LocalProxy: Sendable {
         channel.closeFuture.whenComplete { [state] _ in
             state.withLockedValue { _ = $0.connections.removeValue(forKey: key) }
         }
+        let postgres = databaseProtocol.isPostgresWire
         let tunnel = Tunnel(
             client: channel, id: connectionIDs.next(), configuration: configuration, sslContext: sslContext,
-            identity: identity, now: now, logger: logger, emit: { [continuation] in continuation.yield($0) })
+            identity: identity, now: now, logger: logger, hasPrelude: postgres,
+            nativeError: postgres ? { error, allocator in
+                var buffer = allocator.buffer(capacity: 256)
+                error.postgresErrorResponse.write(into: &buffer)
+                return buffer
+            } : nil,
+            emit: { [continuation] in continuation.yield($0) })
+        let operations = channel.pipeline.syncOperations
+        if postgres {
+            try operations.addHandler(PostgresPreludeHandler(localTLS: localTLSContext, tunnel: tunnel))
+        }
         // Dial only once the client channel is active, so the tunnel never races its activation.
-        try channel.pipeline.syncOperations.addHandler(InboundHoldHandler(onActive: { tunnel.open() }))
+        try operations.addHandler(InboundHoldHandler(onActive: { tunnel.open() }))
     }
 }
 

@@ -19,12 +19,17 @@ public struct LocalProxyConfiguration: Sendable {
     public var timeouts: ProxyTimeouts
     /// The MySQL server version to announce in the ALPN offer, when known.
     public var mysqlServerVersion: String?
+    /// Certificate and key for TLS between the database client and this proxy (PostgreSQL:
+    /// answers SSLRequest with `S`, and accepts TLS sent directly). Nil: clients connect in
+    /// plain text on the local socket, and SSLRequest is answered `N`.
+    public var localTLS: TLSMaterial?
 
     public init(
         routerHost: String, routerPort: Int, tls: TLSMaterial, serverName: String? = nil, insecure: Bool = false,
         listenHost: String = "127.0.0.1", listenPort: Int = 0, timeouts: ProxyTimeouts = .init(),
-        mysqlServerVersion: String? = nil
+        mysqlServerVersion: String? = nil, localTLS: TLSMaterial? = nil
     ) {
+        self.localTLS = localTLS
         self.routerHost = routerHost
         self.routerPort = routerPort
         self.tls = tls

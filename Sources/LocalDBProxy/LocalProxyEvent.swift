@@ -21,6 +21,8 @@ public enum LocalProxyError: Error, Hashable, CustomStringConvertible {
     case routerUnreachable(host: String, port: Int, reason: String)
     case tlsRefused(String)
     case handshakeTimeout
+    /// The client broke its protocol's rules before anything was sent to the router.
+    case clientProtocol(String)
 
     public var description: String {
         switch self {
@@ -28,6 +30,7 @@ public enum LocalProxyError: Error, Hashable, CustomStringConvertible {
         case .routerUnreachable(let host, let port, let reason): "cannot reach the router at \(host):\(port): \(reason)"
         case .tlsRefused(let reason): "the router refused the TLS connection: \(reason)"
         case .handshakeTimeout: "TLS handshake with the router timed out"
+        case .clientProtocol(let reason): "refused the client: \(reason)"
         }
     }
 }

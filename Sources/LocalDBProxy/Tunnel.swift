@@ -20,12 +20,29 @@ final class Tunnel {
     private let clientAddress: String
     private var deadline: Scheduled<Void>?
     private var failed = false
+    /// Whether a protocol prelude runs on the client side, and how far it got.
+    private var prelude: PreludeState
+    /// The router connection once its TLS handshake completed.
+    private var ready: (upstream: Channel, session: UpstreamSessionHandler, negotiatedProtocol: String?)?
+    /// Why the router cannot be used, kept until the client can be told in its own protocol.
+    private var pendingFailure: LocalProxyError?
+    /// Renders a failure in the client's protocol, for clients that have a way to show one.
+    private let nativeError: ((LocalProxyError, ByteBufferAllocator) -> ByteBuffer)?
+
+    private enum PreludeState {
+        case none
+        case running
+        case finished
+    }
 
     init(
         client: Channel, id: UInt64, configuration: LocalProxyConfiguration, sslContext: NIOSSLContext,
         identity: CertificateIdentity, now: @escaping @Sendable () -> Date, logger: Logger,
+        hasPrelude: Bool = false, nativeError: ((LocalProxyError, ByteBufferAllocator) -> ByteBuffer)? = nil,
         emit: @escaping @Sendable (LocalProxyEvent) -> Void
     ) {
+        self.prelude = hasPrelude ? .running : .none
+        self.nativeError = nativeError
         self.client = client
         self.id = id
         self.configuration = configuration
@@ -78,24 +95,57 @@ final class Tunnel {
             }
     }
 
-    /// The TLS handshake with the router completed: add ping framing when negotiated and splice.
+    /// The TLS handshake with the router completed: splice once the client's prelude is done.
     func upstreamReady(_ upstream: Channel, session: UpstreamSessionHandler, negotiatedProtocol: String?) {
         deadline?.cancel()
         guard !failed, client.isActive else {
             upstream.close(promise: nil)
             return
         }
-        do {
-            let operations = upstream.pipeline.syncOperations
-            if let negotiatedProtocol, ALPNProtocol(negotiatedProtocol).isPing {
+        client.closeFuture.whenComplete { _ in upstream.close(promise: nil) }
+        if let negotiatedProtocol, ALPNProtocol(negotiatedProtocol).isPing {
+            // At once, so the router's pings are taken off the stream while the client's prelude runs.
+            do {
+                let operations = upstream.pipeline.syncOperations
                 try operations.addHandler(PingFrameEncoder(), position: .before(session))
                 try operations.addHandler(ByteToMessageHandler(PingFrameDecoder()), position: .before(session))
+            } catch {
+                upstream.close(promise: nil)
+                return fail(.tlsRefused("cannot add ping framing: \(error)"))
             }
+        }
+        ready = (upstream, session, negotiatedProtocol)
+        if case .running = prelude { return }
+        splice()
+    }
+
+    /// The client's prelude handed its first packet to the hold handler: splice when the router
+    /// connection is ready, or tell the client why it cannot be.
+    func preludeFinished(cancel: Bool) {
+        prelude = .finished
+        if let pendingFailure { return fail(pendingFailure) }
+        if cancel { logger.debug("forwarding a cancel request") }
+        if ready != nil { splice() }
+    }
+
+    /// The client's prelude refused the connection (and told the client why).
+    func preludeFailed(_ reason: String) {
+        guard !failed else { return }
+        failed = true
+        deadline?.cancel()
+        ready?.upstream.close(promise: nil)
+        logger.info("client refused", metadata: ["reason": "\(reason)"])
+        emit(.connectionFailed(connection: id, client: clientAddress, reason: .clientProtocol(reason)))
+    }
+
+    private func splice() {
+        guard let (upstream, session, negotiatedProtocol) = ready else { return }
+        do {
             let (clientGlue, upstreamGlue) = GlueHandler.matchedPair()
-            try operations.addHandler(upstreamGlue, position: .after(session))
+            // Both halves are in place before either side's held bytes move.
+            try session.attach(clientGlue: clientGlue, upstreamGlue: upstreamGlue)
             try client.pipeline.syncOperations.handler(type: InboundHoldHandler.self).splice(with: clientGlue)
-            session.spliced(clientGlue: clientGlue, upstreamGlue: upstreamGlue)
-            client.closeFuture.whenComplete { _ in upstream.close(promise: nil) }
+            session.replayHeld()
             _ = client.setOption(ChannelOptions.autoRead, value: true)
             logger.debug("tunnel open", metadata: ["alpn": "\(negotiatedProtocol ?? "-")"])
             emit(.tunnelOpened(connection: id, client: clientAddress, negotiatedProtocol: negotiatedProtocol))
@@ -120,36 +170,77 @@ final class Tunnel {
 
     func fail(_ reason: LocalProxyError) {
         guard !failed else { return }
+        if case .running = prelude {
+            // The client cannot be told yet: keep the reason until it sends its first packet.
+            if pendingFailure == nil { pendingFailure = reason }
+            deadline?.cancel()
+            return
+        }
         failed = true
         deadline?.cancel()
+        ready?.upstream.close(promise: nil)
         logger.warning("connection refused", metadata: ["reason": "\(reason)"])
         emit(.connectionFailed(connection: id, client: clientAddress, reason: reason))
-        client.close(promise: nil)
+        if case .finished = prelude, let nativeError {
+            let message = nativeError(reason, client.allocator)
+            client.writeAndFlush(message).whenComplete { [client] _ in client.close(promise: nil) }
+        } else {
+            client.close(promise: nil)
+        }
     }
 }
 
-/// After the TLS handler of the router connection: reports the handshake and TLS failures to the
-/// tunnel and, once spliced, the byte counts when the connection ends.
+/// After the TLS handler (and ping framing) of the router connection: reports the handshake
+/// and TLS failures to the tunnel, holds what the router sends before the splice exists, and,
+/// once spliced, reports the byte counts when the connection ends.
 final class UpstreamSessionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
     private let tunnel: Tunnel
     private var clientGlue: GlueHandler?
     private var upstreamGlue: GlueHandler?
+    private var held = HeldInbound()
+    private var context: ChannelHandlerContext?
 
     init(tunnel: Tunnel) {
         self.tunnel = tunnel
     }
 
-    func spliced(clientGlue: GlueHandler, upstreamGlue: GlueHandler) {
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    /// Puts the glue after this handler; from now on bytes pass straight through.
+    func attach(clientGlue: GlueHandler, upstreamGlue: GlueHandler) throws {
+        guard let context else { throw ChannelError.ioOnClosedChannel }
+        try context.pipeline.syncOperations.addHandler(upstreamGlue, position: .after(self))
         self.clientGlue = clientGlue
         self.upstreamGlue = upstreamGlue
+    }
+
+    /// Passes on what the router sent before the glue was attached.
+    func replayHeld() {
+        guard let context else { return }
+        held.replay(from: context)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if upstreamGlue == nil {
+            held.hold(unwrapInboundIn(data))
+        } else {
+            context.fireChannelRead(data)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if upstreamGlue != nil { context.fireChannelReadComplete() }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? TLSUserEvent, case .handshakeCompleted(let negotiated) = event {
             tunnel.upstreamReady(context.channel, session: self, negotiatedProtocol: negotiated)
         }
+        if upstreamGlue == nil, held.holdIfInputClosed(event) { return }
         context.fireUserInboundEventTriggered(event)
     }
 
@@ -162,7 +253,7 @@ final class UpstreamSessionHandler: ChannelInboundHandler {
         if let clientGlue, let upstreamGlue {
             tunnel.upstreamClosed(bytesFromClient: clientGlue.bytesForwarded, bytesFromRouter: upstreamGlue.bytesForwarded)
         } else {
-            tunnel.fail(.tlsRefused("the router closed the connection during the TLS handshake"))
+            tunnel.fail(.tlsRefused("the router closed the connection before the tunnel was open"))
         }
         context.fireChannelInactive()
     }

@@ -66,3 +66,19 @@ public struct ProtocolNameError: Error, Hashable, CustomStringConvertible {
         return "database protocol \"\(name)\" is not supported (supported: \(known))"
     }
 }
+
+extension DatabaseProtocol {
+    /// ALPN values a local proxy accepts from database clients that speak TLS to it directly
+    /// (PostgreSQL 17 `sslnegotiation=direct` requires `postgresql`).
+    public var localTLSApplicationProtocols: [String] {
+        switch self {
+        case .postgres, .cockroachdb: ["postgresql"]
+        default: []
+        }
+    }
+}
+
+extension DatabaseProtocol {
+    /// Whether the protocol is PostgreSQL's wire protocol (PostgreSQL and CockroachDB).
+    public var isPostgresWire: Bool { self == .postgres || self == .cockroachdb }
+}

@@ -112,6 +112,16 @@ extension TLSConfiguration {
 
     /// A client configuration for a local proxy dialling the router with the user's certificate.
     /// `insecure` skips verification of the router's certificate.
+    /// TLS that a local proxy offers its database clients: its own certificate, no client
+    /// certificate asked for, TLS 1.2 minimum.
+    public static func localServer(material: TLSMaterial, applicationProtocols: [String]) -> TLSConfiguration {
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: material.certificateChain.map { .certificate($0) }, privateKey: .privateKey(material.privateKey))
+        configuration.minimumTLSVersion = .tlsv12
+        configuration.applicationProtocols = applicationProtocols
+        return configuration
+    }
+
     public static func proxyClient(material: TLSMaterial, applicationProtocols: [String], insecure: Bool) -> TLSConfiguration {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.minimumTLSVersion = .tlsv12

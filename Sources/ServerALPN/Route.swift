@@ -90,10 +90,13 @@ public struct DatabaseRoute: Sendable, Hashable {
     public var name: String
     public var databaseProtocol: DatabaseProtocol
     public var address: HostAndPort
+    /// TLS between the router and the database.
+    public var tls: DatabaseTLS
 
-    public init(name: String, databaseProtocol: DatabaseProtocol, address: HostAndPort) {
+    public init(name: String, databaseProtocol: DatabaseProtocol, address: HostAndPort, tls: DatabaseTLS = .disabled) {
         self.name = name
         self.databaseProtocol = databaseProtocol
         self.address = address
+        self.tls = tls
     }
 }

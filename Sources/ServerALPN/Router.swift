@@ -115,8 +115,13 @@ public final class Router: Sendable {
             if case .forward = route.action { routeContexts[index] = try context(.route(index: index)) }
         }
         let continuation = self.continuation
+        var backendContexts: [String: NIOSSLContext] = [:]
+        for database in configuration.databases {
+            if let tls = database.tls.clientConfiguration() { backendContexts[database.name] = try NIOSSLContext(configuration: tls) }
+        }
         return RouterShared(
             table: table, databaseContext: try context(.database), routeContexts: routeContexts,
+            backendContexts: backendContexts,
             timeouts: configuration.timeouts, pingInterval: configuration.pingInterval, logger: logger,
             emit: { continuation.yield($0) })
     }

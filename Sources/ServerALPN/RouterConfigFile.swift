@@ -171,7 +171,7 @@ private struct ConfigReader {
         var names = Set<String>()
         for (index, item) in list.enumerated() {
             let key = "databases[\(index)]"
-            let entry = try mapping(item, key, allowed: ["name", "protocol", "uri"])
+            let entry = try mapping(item, key, allowed: ["name", "protocol", "uri", "tls"])
             guard let name = try string(entry["name"], "\(key).name"), !name.isEmpty else { throw fail("\(key).name", item, "missing") }
             guard names.insert(name).inserted else { throw fail("\(key).name", entry["name"], "database \"\(name)\" is listed twice") }
             guard let protocolName = try string(entry["protocol"], "\(key).protocol") else { throw fail("\(key).protocol", item, "missing") }
@@ -182,9 +182,32 @@ private struct ConfigReader {
                 throw fail("\(key).protocol", entry["protocol"], error.description)
             }
             guard let uri = try address(entry["uri"], "\(key).uri") else { throw fail("\(key).uri", item, "missing") }
-            result.append(DatabaseRoute(name: name, databaseProtocol: databaseProtocol, address: uri))
+            let tls = try databaseTLS(entry["tls"], "\(key).tls")
+            result.append(DatabaseRoute(name: name, databaseProtocol: databaseProtocol, address: uri, tls: tls))
         }
         return result
+    }
+
+    /// `tls: {mode: disable | require | verify-ca | verify-full, ca_file: FILE, server_name: NAME}`
+    func databaseTLS(_ node: Node?, _ key: String) throws(RouterConfigError) -> DatabaseTLS {
+        guard let node else { return .disabled }
+        let entry = try mapping(node, key, allowed: ["mode", "ca_file", "server_name"])
+        guard let modeText = try string(entry["mode"], "\(key).mode") else {
+            throw fail("\(key).mode", node, "missing (disable, require, verify-ca or verify-full)")
+        }
+        guard let mode = DatabaseTLS.Mode(rawValue: modeText) else {
+            throw fail("\(key).mode", entry["mode"], "\"\(modeText)\" is not one of disable, require, verify-ca, verify-full")
+        }
+        var roots: [NIOSSLCertificate] = []
+        if let caPath = try path(entry["ca_file"], "\(key).ca_file") {
+            do {
+                roots = try TLSMaterial.loadCertificates(file: caPath)
+            } catch {
+                throw fail("\(key).ca_file", entry["ca_file"], error.description)
+            }
+        }
+        let serverName = try string(entry["server_name"], "\(key).server_name")
+        return DatabaseTLS(mode: mode, trustRoots: roots, serverName: serverName)
     }
 
     func routes(_ node: Node?) throws(RouterConfigError) -> [Route] {

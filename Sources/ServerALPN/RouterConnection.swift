@@ -11,6 +11,8 @@ struct RouterShared: Sendable {
     let table: RouteTable
     let databaseContext: NIOSSLContext
     let routeContexts: [Int: NIOSSLContext]
+    /// Client TLS contexts for databases reached over TLS, by database name.
+    let backendContexts: [String: NIOSSLContext]
     let timeouts: ProxyTimeouts
     let pingInterval: TimeAmount
     let logger: Logger
@@ -27,12 +29,12 @@ struct RouterShared: Sendable {
 /// Performs the actions of one connection's `RouterConnectionStateMachine` on its channel. Lives
 /// on the channel's event loop; its handlers hold it until the splice is in place.
 final class RouterConnection {
-    private var machine: RouterConnectionStateMachine
-    private let shared: RouterShared
-    private let channel: Channel
+    var machine: RouterConnectionStateMachine
+    let shared: RouterShared
+    let channel: Channel
     private let id: UInt64
     private let peer: String
-    private var logger: Logger
+    var logger: Logger
     private var deadline: Scheduled<Void>?
     private var serverName: String?
     private var negotiatedProtocol: String?
@@ -78,7 +80,12 @@ final class RouterConnection {
             certificate = try? Certificate(derEncoded: peer.toDERBytes())
         }
         logger.debug("TLS established", metadata: ["alpn": "\(negotiatedProtocol ?? "-")", "client_cert": "\(certificate != nil)"])
-        perform(machine.handshakeCompleted(negotiatedProtocol: negotiatedProtocol, peerCertificate: certificate), session: session)
+        let action = machine.handshakeCompleted(negotiatedProtocol: negotiatedProtocol, peerCertificate: certificate)
+        if case .reject(let reason) = action, let negotiatedProtocol, ALPNProtocol(negotiatedProtocol).withoutPing == .postgres {
+            // A PostgreSQL client shows an ErrorResponse; a closed connection only puzzles its user.
+            return refusePostgres(reason, negotiatedProtocol: negotiatedProtocol, session: session)
+        }
+        perform(action, session: session)
     }
 
     func tlsFailed(_ error: any Error) {
@@ -92,7 +99,7 @@ final class RouterConnection {
 
     // MARK: Actions
 
-    private func perform(_ action: RouterConnectionStateMachine.Action, reader: ClientHelloReader? = nil, session: TLSSessionHandler? = nil) {
+    func perform(_ action: RouterConnectionStateMachine.Action, reader: ClientHelloReader? = nil, session: TLSSessionHandler? = nil) {
         switch action {
         case .none, .splice:
             break
@@ -131,13 +138,16 @@ final class RouterConnection {
                     return perform(.reject(.tlsFailed("cannot install ping framing: \(error)")))
                 }
             }
+            if let database = destination.database, database.databaseProtocol.isPostgresWire {
+                return startPostgres(destination: destination, database: database, session: session)
+            }
             connect(to: destination.address, destination: destination) { _, glue in
                 try session.handOver(to: glue)
             }
         }
     }
 
-    private func installPingFraming(before session: TLSSessionHandler) throws {
+    func installPingFraming(before session: TLSSessionHandler) throws {
         let operations = channel.pipeline.syncOperations
         try operations.addHandler(PingSender(interval: shared.pingInterval), position: .before(session))
         try operations.addHandler(PingFrameEncoder(), position: .before(session))
@@ -190,7 +200,7 @@ final class RouterConnection {
             }
     }
 
-    private func reportSpliced(to address: HostAndPort, destination: RouteTable.Destination?) {
+    func reportSpliced(to address: HostAndPort, destination: RouteTable.Destination?) {
         let routed = RoutedConnection(
             connection: id, peer: peer, serverName: serverName, negotiatedProtocol: negotiatedProtocol,
             destination: address, database: destination?.database?.name, user: destination?.identity?.username,
@@ -309,10 +319,11 @@ final class TLSSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
-    /// Puts `glue` after this handler, passes on what was held and leaves the pipeline.
-    func handOver(to glue: GlueHandler) throws {
+    /// Puts `next` (the glue, or a protocol handler) after this handler, passes on what was
+    /// held and leaves the pipeline.
+    func handOver(to next: any ChannelHandler) throws {
         guard let context else { throw ChannelError.ioOnClosedChannel }
-        try context.pipeline.syncOperations.addHandler(glue, position: .after(self))
+        try context.pipeline.syncOperations.addHandler(next, position: .after(self))
         connection.logHandOver(bytes: held.byteCount)
         held.replay(from: context)
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)

@@ -84,6 +84,12 @@ struct RouterConnectionStateMachine {
         }
     }
 
+    /// Where the connection is being taken, while the backend is being reached.
+    var destination: RouteTable.Destination? {
+        if case .connectingBackend(let destination) = state { return destination }
+        return nil
+    }
+
     mutating func connected() -> Action {
         switch state {
         case .connectingBackend, .connectingPassthrough:
@@ -100,6 +106,14 @@ struct RouterConnectionStateMachine {
             return reject(.backendUnreachable(address, String(describing: error)))
         default:
             return .none
+        }
+    }
+
+    /// A protocol handler refused the connection after telling the client why.
+    mutating func refused(_ reason: RouterRejection) -> Action {
+        switch state {
+        case .closed: return .none
+        default: return reject(reason)
         }
     }
 

@@ -9,6 +9,8 @@ public enum RouterRejection: Error, Hashable, CustomStringConvertible {
     case badCertificate(IdentityError)
     case route(RouteRejection)
     case backendUnreachable(HostAndPort, String)
+    /// Refused in the database's protocol (the client was sent an error it can show).
+    case databaseRefused(String)
     case shuttingDown
 
     public var description: String {
@@ -21,6 +23,7 @@ public enum RouterRejection: Error, Hashable, CustomStringConvertible {
         case .badCertificate(let error): "client certificate refused: \(error)"
         case .route(let rejection): rejection.description
         case .backendUnreachable(let address, let reason): "cannot reach \(address): \(reason)"
+        case .databaseRefused(let reason): reason
         case .shuttingDown: "router is shutting down"
         }
     }

@@ -32,6 +32,12 @@ struct ProxyCommand: AsyncParsableCommand {
     @Flag(help: "Do not verify the router's certificate.")
     var insecure = false
 
+    @Flag(help: "Offer TLS to database clients on the local socket (PostgreSQL: SSLRequest and direct TLS).")
+    var localTLS = false
+
+    @Option(help: "Where the local CA and localhost certificate live; created on first use.")
+    var localTLSDir: String = LocalTLSDefaults.directory
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -51,9 +57,22 @@ struct ProxyCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
+        var localTLSFiles: LocalTLSFiles?
+        var localMaterial: TLSMaterial?
+        if localTLS {
+            let files = LocalTLSFiles(directory: localTLSDir)
+            do {
+                let (loaded, created) = try files.loadOrCreate()
+                localMaterial = loaded
+                if created { say("Created a local CA and a localhost certificate in \(files.directory) (clients verify with \(files.caCertificate)).") }
+            } catch {
+                throw ValidationError("local TLS in \(localTLSDir): \(error)")
+            }
+            localTLSFiles = files
+        }
         let configuration = LocalProxyConfiguration(
             routerHost: routerHost, routerPort: routerPort, tls: material, serverName: sni, insecure: insecure,
-            listenHost: listen, listenPort: port)
+            listenHost: listen, listenPort: port, localTLS: localMaterial)
         let localProxy: LocalProxy
         do {
             localProxy = try LocalProxy(configuration: configuration)
@@ -72,7 +91,10 @@ struct ProxyCommand: AsyncParsableCommand {
         if port == 0 {
             say("To avoid port randomization, you can choose the listening port using the --port flag.")
         }
-        if let command = ConnectCommandText.make(protocol: localProxy.databaseProtocol, route: route, host: "localhost", port: address.port ?? port) {
+        if let command = ConnectCommandText.make(
+            protocol: localProxy.databaseProtocol, route: route, host: "localhost", port: address.port ?? port,
+            localCA: localTLSFiles?.caCertificate)
+        {
             say("Use the following command to connect to the database or to the address above using other database GUI/CLI clients:")
             say("  $ \(command)")
         }
@@ -83,11 +105,15 @@ struct ProxyCommand: AsyncParsableCommand {
 
 /// The client command line printed for a database.
 enum ConnectCommandText {
-    static func make(protocol databaseProtocol: DatabaseProtocol, route: RouteToDatabase, host: String, port: Int) -> String? {
+    /// `localCA`: the CA of the local TLS certificate, when the proxy offers local TLS.
+    static func make(protocol databaseProtocol: DatabaseProtocol, route: RouteToDatabase, host: String, port: Int, localCA: String? = nil) -> String? {
         let user = route.username.isEmpty ? "USER" : route.username
         let database = route.database.isEmpty ? "DATABASE" : route.database
         switch databaseProtocol {
         case .postgres, .cockroachdb:
+            if let localCA {
+                return "psql \"postgres://\(user)@\(host):\(port)/\(database)?sslmode=verify-full&sslrootcert=\(localCA)\""
+            }
             return "psql \"postgres://\(user)@\(host):\(port)/\(database)\""
         case .mysql:
             return "mysql --user \(user) --database \(database) --port \(port) --host 127.0.0.1 --protocol TCP"
@@ -96,5 +122,13 @@ enum ConnectCommandText {
         default:
             return nil
         }
+    }
+}
+
+/// Where `--local-tls` keeps its material unless told otherwise.
+enum LocalTLSDefaults {
+    static var directory: String {
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? FileManager.default.currentDirectoryPath
+        return (home as NSString).appendingPathComponent(".dbproxy/local-tls")
     }
 }

@@ -15,7 +15,7 @@ struct PostgresThroughTunnelTests {
         let chain = try await ProxyChain.start(pki: pki, databases: [
             DatabaseRoute(name: "pg1", databaseProtocol: .postgres, address: HostAndPort(host: DevDatabase.postgresHost, port: DevDatabase.postgresPort))
         ])
-        let (proxy, port, _) = try await chain.localProxy(try pki.user(user, service: "pg1"))
+        let (proxy, port, _) = try await chain.localProxy(try pki.user(user, service: "pg1", protocolName: "postgres"))
         return (chain, proxy, port)
     }
 

@@ -8,7 +8,9 @@ import Testing
 /// Every way a connection is refused: each must end the connection and say why.
 @Suite("Rejections")
 struct RejectionTests {
-    private static let postgresOffer = ["teleport-postgres-ping", "teleport-postgres"]
+    /// A database ALPN without a protocol handler: refusals close the connection. (PostgreSQL
+    /// refusals arrive as ErrorResponses: PostgresEndToEndTests.)
+    private static let databaseOffer = ["teleport-redis-ping", "teleport-redis"]
 
     private func rejection(_ chain: ProxyChain) async throws -> RouterRejection {
         try await chain.routerEvents.first { event -> RouterRejection? in
@@ -21,7 +23,7 @@ struct RejectionTests {
     func noClientCertificate() async throws {
         let chain = try await ProxyChain.start()
         let outcome = try await RawTLSClient.run(
-            port: chain.routerPort, alpn: Self.postgresOffer, material: nil, trustRoots: try chain.pki.hostCACertificates, send: [1, 2, 3])
+            port: chain.routerPort, alpn: Self.databaseOffer, material: nil, trustRoots: try chain.pki.hostCACertificates, send: [1, 2, 3])
         #expect(outcome.closedByServer)
         #expect(outcome.received.readableBytes == 0)
         let reason = try await rejection(chain)
@@ -85,7 +87,7 @@ struct RejectionTests {
         let chain = try await ProxyChain.start()
         let material = try chain.pki.user(notBefore: Date() - 7200, validFor: 3600)
         let outcome = try await RawTLSClient.run(
-            port: chain.routerPort, alpn: Self.postgresOffer, material: material, trustRoots: try chain.pki.hostCACertificates, send: [1])
+            port: chain.routerPort, alpn: Self.databaseOffer, material: material, trustRoots: try chain.pki.hostCACertificates, send: [1])
         #expect(outcome.closedByServer)
         #expect(outcome.received.readableBytes == 0)
         let reason = try await rejection(chain)
@@ -132,7 +134,7 @@ struct RejectionTests {
         let chain = try await ProxyChain.start()
         let material = try chain.pki.user(service: "", protocolName: "")
         let outcome = try await RawTLSClient.run(
-            port: chain.routerPort, alpn: Self.postgresOffer, material: material, trustRoots: try chain.pki.hostCACertificates)
+            port: chain.routerPort, alpn: Self.databaseOffer, material: material, trustRoots: try chain.pki.hostCACertificates)
         #expect(outcome.closedByServer)
         #expect(try await rejection(chain) == .route(.notADatabaseCertificate("alice")))
         await chain.stop()

@@ -115,7 +115,7 @@ struct RoutingTests {
         let framed: [UInt8] = [0, 0, 0, UInt8(payload.count)] + payload + [0, 0, 0, 0]
         let outcome = try await RawTLSClient.run(
             port: chain.routerPort, alpn: ["teleport-postgres-ping"], material: try chain.pki.user(),
-            trustRoots: try chain.pki.hostCACertificates, send: framed, holdFor: .milliseconds(30))
+            trustRoots: try chain.pki.hostCACertificates, send: framed, holdFor: .seconds(1))
         var received = outcome.received
         var parser = PingFrameParser()
         var echoed: [UInt8] = []
@@ -131,7 +131,7 @@ struct RoutingTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let issued = try chain.pki.userCA.issueUser(UserCertificateRequest(
-            user: "alice", route: RouteToDatabase(serviceName: "echo1", protocolName: "postgres")))
+            user: "alice", route: RouteToDatabase(serviceName: "echo1", protocolName: "redis")))
         let files = try chain.pki.writeFiles(user: issued, to: directory)
         for (offer, expected) in [("teleport-postgres-ping,teleport-postgres", "teleport-postgres-ping"), ("teleport-postgres", "teleport-postgres")] {
             let output = try OpenSSL.sClient(

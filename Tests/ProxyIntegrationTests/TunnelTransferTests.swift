@@ -8,12 +8,12 @@ import Testing
 struct TunnelTransferTests {
     @Test("64 MiB both ways with ping framing: equal SHA-256, ping variant negotiated", .timeLimit(.minutes(3)))
     func largeTransferWithPing() async throws {
-        try await transfer(pingFraming: true, expectedALPN: "teleport-postgres-ping")
+        try await transfer(pingFraming: true, expectedALPN: "teleport-redis-ping")
     }
 
     @Test("64 MiB both ways without ping framing (a router that offers no -ping)", .timeLimit(.minutes(3)))
     func largeTransferWithoutPing() async throws {
-        try await transfer(pingFraming: false, expectedALPN: "teleport-postgres")
+        try await transfer(pingFraming: false, expectedALPN: "teleport-redis")
     }
 
     private func transfer(pingFraming: Bool, expectedALPN: String) async throws {

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOPosix
 
@@ -7,6 +10,14 @@ import NIOPosix
 enum DevDatabase {
     static var postgresHost: String { env("DEV_DB_PG_HOST") ?? "127.0.0.1" }
     static var postgresPort: Int { env("DEV_DB_PG_PORT").flatMap(Int.init) ?? 55432 }
+
+    /// The CA of the development databases' server certificate (`scripts/dev-db env`).
+    static func tlsCA() throws -> String {
+        guard let path = env("DEV_DB_TLS_CA"), FileManager.default.fileExists(atPath: path) else {
+            throw DevDatabaseMissing(what: "DEV_DB_TLS_CA does not name the dev databases' CA; run `eval \"$(scripts/dev-db env)\"` (scripts/test does)")
+        }
+        return path
+    }
 
     private static func env(_ name: String) -> String? {
         ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
@@ -31,25 +42,93 @@ struct DevDatabaseMissing: Error, CustomStringConvertible {
     var description: String { what }
 }
 
-/// Runs a command-line client and returns what it printed.
+/// Runs a command-line client and returns what it printed (stdout and stderr together).
+///
+/// Children are started with posix_spawn, an empty signal mask and default signal handlers:
+/// the test runner's threads block signals, and a child that inherited that mask would never
+/// see SIGALRM (pgbench -T) or SIGINT (psql's cancel).
 enum Command {
     struct Result {
         var status: Int32
         var output: String
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+    struct SpawnFailure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func run(_ arguments: [String], environment: [String: String] = [:], interruptAfter: Duration? = nil) throws -> Result {
+        var pipe: [Int32] = [0, 0]
+        guard Glibc.pipe(&pipe) == 0 else { throw SpawnFailure(description: "pipe: errno \(errno)") }
+        let (readEnd, writeEnd) = (pipe[0], pipe[1])
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
+        posix_spawn_file_actions_addclose(&actions, readEnd)
+        posix_spawn_file_actions_addclose(&actions, writeEnd)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let merged = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let argv = (["/usr/bin/env"] + arguments).map { strdup($0) } + [nil]
+        let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, "/usr/bin/env", &actions, &attributes, argv, envp)
+        close(writeEnd)
+        guard spawned == 0 else {
+            close(readEnd)
+            throw SpawnFailure(description: "posix_spawn \(arguments.first ?? ""): error \(spawned)")
+        }
+        if let interruptAfter {
+            let seconds = Double(interruptAfter.components.seconds) + Double(interruptAfter.components.attoseconds) / 1e18
+            let child = pid
+            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { _ = kill(child, SIGINT) }
+        }
+        let output = FileHandle(fileDescriptor: readEnd, closeOnDealloc: true).readDataToEndOfFile()
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1, errno == EINTR {}
+        let exited = status & 0x7f == 0
+        return Result(status: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), output: String(decoding: output, as: UTF8.self))
+    }
+}
+
+/// The `pgworkload` test tool (Tests/Tools/pgworkload), built next to the test bundle.
+enum PGWorkload {
+    static func path() throws -> String {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+            Bundle.main.bundleURL.deletingLastPathComponent(),
+            Bundle.main.bundleURL,
+        ].map { $0.appendingPathComponent("pgworkload").path }
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw DevDatabaseMissing(what: "pgworkload not found next to the test bundle (looked in \(candidates)); build with `swift build --build-tests`")
+        }
+        return found
+    }
+
+    /// Runs `pgworkload CONNINFO ARGUMENTS...` and returns its key=value facts.
+    static func run(_ conninfo: String, _ arguments: [String]) throws -> (status: Int32, facts: [String: String], output: String) {
+        let result = try Command.run([try path(), conninfo] + arguments)
+        var facts: [String: String] = [:]
+        for line in result.output.split(separator: "\n") {
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            facts[String(line[..<equals])] = String(line[line.index(after: equals)...])
+        }
+        return (result.status, facts, result.output)
     }
 }

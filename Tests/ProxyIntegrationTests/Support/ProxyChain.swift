@@ -47,7 +47,7 @@ struct ProxyChain {
             listenAddress: HostAndPort(host: "127.0.0.1", port: 0),
             certificateChain: try pki.serverChain, privateKey: try pki.serverKey, clientCA: try pki.userCACertificates,
             routes: extraRoutes(backendAddress),
-            databases: [DatabaseRoute(name: "echo1", databaseProtocol: .postgres, address: backendAddress)] + extraDatabases,
+            databases: [DatabaseRoute(name: "echo1", databaseProtocol: .redis, address: backendAddress)] + extraDatabases,
             pingInterval: .milliseconds(50), pingFraming: pingFraming,
             timeouts: ProxyTimeouts(handshake: handshakeTimeout, connect: .seconds(5)))
         var logger = Logger(label: "test.router")
@@ -61,8 +61,11 @@ struct ProxyChain {
     var routerPort: Int { routerAddress.port ?? 0 }
 
     /// Starts a local proxy for `material` pointed at this router (SNI `localhost`).
-    func localProxy(_ material: TLSMaterial, clock: @escaping @Sendable () -> Date = { Date() }) async throws -> (LocalProxy, Int, EventRecorder<LocalProxyEvent>) {
-        let configuration = LocalProxyConfiguration(routerHost: "127.0.0.1", routerPort: routerPort, tls: material, serverName: "localhost")
+    func localProxy(
+        _ material: TLSMaterial, localTLS: TLSMaterial? = nil, clock: @escaping @Sendable () -> Date = { Date() }
+    ) async throws -> (LocalProxy, Int, EventRecorder<LocalProxyEvent>) {
+        let configuration = LocalProxyConfiguration(
+            routerHost: "127.0.0.1", routerPort: routerPort, tls: material, serverName: "localhost", localTLS: localTLS)
         var logger = Logger(label: "test.local")
         logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         let proxy = try LocalProxy(configuration: configuration, logger: logger, clock: clock)

@@ -4,7 +4,8 @@ import ProxyCore
 import X509
 
 /// Certificates for one test: a user CA, a host CA, the router's certificate and user
-/// certificates on demand, all made in memory.
+/// certificates on demand, all made in memory. User certificates name the `redis` protocol
+/// unless told otherwise: no protocol handler of either proxy touches its bytes.
 struct TestPKI {
     let userCA: DevCertificateAuthority
     let hostCA: DevCertificateAuthority
@@ -23,7 +24,7 @@ struct TestPKI {
 
     /// TLS material of a database user certificate, signed by the user CA unless `issuer` is given.
     func user(
-        _ name: String = "alice", service: String = "echo1", protocolName: String = "postgres",
+        _ name: String = "alice", service: String = "echo1", protocolName: String = "redis",
         notBefore: Date = Date() - 60, validFor: TimeInterval = 3600, issuer: DevCertificateAuthority? = nil
     ) throws -> TLSMaterial {
         var request = UserCertificateRequest(
