@@ -155,13 +155,24 @@ final class Tunnel {
         }
     }
 
-    func upstreamFailed(_ error: any Error, spliced: Bool) {
+    /// The router connection failed. `routerSentNothing`: no byte from the router has reached
+    /// the client yet, so the client still waits for its first answer and can be told why.
+    /// (With TLS 1.3 the router checks the client certificate after the client has finished its
+    /// handshake: a refusal arrives as an alert on what looked like an open tunnel.)
+    func upstreamFailed(_ error: any Error, spliced: Bool, routerSentNothing: Bool) {
         let reason = LocalProxyError.tlsRefused("\(error)")
-        if spliced {
-            logger.info("router closed the tunnel", metadata: ["reason": "\(reason)"])
-        } else {
-            fail(reason)
+        if !spliced {
+            return fail(reason)
         }
+        guard routerSentNothing, let nativeError, !failed else {
+            logger.info("router closed the tunnel", metadata: ["reason": "\(reason)"])
+            return
+        }
+        failed = true
+        logger.warning("connection refused", metadata: ["reason": "\(reason)"])
+        emit(.connectionFailed(connection: id, client: clientAddress, reason: reason))
+        let message = nativeError(reason, client.allocator)
+        client.writeAndFlush(message).whenComplete { [client] _ in client.close(promise: nil) }
     }
 
     func upstreamClosed(bytesFromClient: Int, bytesFromRouter: Int) {
@@ -245,7 +256,7 @@ final class UpstreamSessionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        tunnel.upstreamFailed(error, spliced: upstreamGlue != nil)
+        tunnel.upstreamFailed(error, spliced: upstreamGlue != nil, routerSentNothing: (upstreamGlue?.bytesForwarded ?? 0) == 0)
         context.close(promise: nil)
     }
 

@@ -21,6 +21,7 @@ struct PostgresEndToEndTests {
                 name: "pg-tls", databaseProtocol: .postgres, address: address,
                 tls: DatabaseTLS(mode: .verifyFull, trustRoots: roots, serverName: "localhost")),
             DatabaseRoute(name: "pg-plain", databaseProtocol: .postgres, address: address),
+            DatabaseRoute(name: "pg-down", databaseProtocol: .postgres, address: HostAndPort(host: "127.0.0.1", port: 1)),
         ])
     }
 
@@ -132,7 +133,7 @@ struct PostgresEndToEndTests {
         await chain.stop()
     }
 
-    @Test("SCRAM-SHA-256 and MD5 passwords pass through; a wrong password shows the server's own error",
+    @Test("SCRAM-SHA-256, MD5 and cleartext passwords pass through; a wrong password shows the server's own error",
           arguments: ["pg-tls", "pg-plain"])
     func passwords(service: String) async throws {
         let chain = try await startChain()
@@ -143,6 +144,11 @@ struct PostgresEndToEndTests {
         let wrong = try psql("host=localhost port=\(alicePort) user=alice dbname=appdb", "select 1", password: "wrong")
         #expect(wrong.status != 0)
         #expect(wrong.output.contains("FATAL:  password authentication failed for user \"alice\""), "\(wrong.output)")
+        let (clear, clearPort) = try await self.proxy(chain, user: "clearuser", service: service)
+        let clearResult = try psql("host=localhost port=\(clearPort) user=clearuser dbname=appdb", "select current_user", password: "clear-pw")
+        #expect(clearResult.status == 0, "\(clearResult.output)")
+        #expect(clearResult.output == "clearuser\n")
+        await clear.stop()
         let (md5, md5Port) = try await self.proxy(chain, user: "md5user", service: service)
         let md5Result = try psql("host=localhost port=\(md5Port) user=md5user dbname=appdb", "select current_user", password: "md5-pw")
         #expect(md5Result.status == 0, "\(md5Result.output)")
@@ -249,6 +255,46 @@ struct PostgresEndToEndTests {
             if case .rejected(_, _, let reason) = event { return reason }
             return nil
         } == .route(.unknownDatabase("elsewhere")))
+        await proxy.stop()
+        await chain.stop()
+    }
+
+    @Test("the database is down: FATAL 08001 from the router naming the database and its address")
+    func databaseDown() async throws {
+        let chain = try await startChain()
+        let (proxy, port) = try await self.proxy(chain, user: "alice", service: "pg-down")
+        let result = try psql("host=localhost port=\(port) user=alice dbname=appdb", "select 1")
+        #expect(result.status != 0)
+        #expect(result.output.contains("FATAL:  dbproxy router: database \"pg-down\" at 127.0.0.1:1: cannot connect"), "\(result.output)")
+        #expect(try StartupProbe.errorFields(port: port, user: "alice", database: "appdb")["C"] == "08001")
+        await proxy.stop()
+        await chain.stop()
+    }
+
+    @Test("the router is unreachable: FATAL 08006 from the local proxy naming the router address")
+    func routerUnreachable() async throws {
+        let pki = try TestPKI()
+        let material = try pki.user("alice", service: "pg-tls", protocolName: "postgres")
+        let proxy = try LocalProxy(configuration: LocalProxyConfiguration(routerHost: "127.0.0.1", routerPort: 1, tls: material, serverName: "localhost"))
+        let port = try await proxy.start().port ?? 0
+        let result = try psql("host=localhost port=\(port) user=alice dbname=appdb", "select 1")
+        #expect(result.status != 0)
+        #expect(result.output.contains("FATAL:  dbproxy: cannot reach the router at 127.0.0.1:1"), "\(result.output)")
+        #expect(result.output.contains("HINT:  Check that the router (dbproxy serve) is running"))
+        #expect(try StartupProbe.errorFields(port: port, user: "alice", database: "appdb")["C"] == "08006")
+        await proxy.stop()
+    }
+
+    @Test("the router refuses the certificate (another CA): FATAL 08006 from the local proxy")
+    func certificateRefusedByRouter() async throws {
+        let chain = try await startChain()
+        let otherCA = try DevCertificateAuthority.make(commonName: "Someone else's CA")
+        let material = try chain.pki.user("alice", service: "pg-tls", protocolName: "postgres", issuer: otherCA)
+        let (proxy, port, _) = try await chain.localProxy(material)
+        let result = try psql("host=localhost port=\(port) user=alice dbname=appdb", "select 1")
+        #expect(result.status != 0)
+        #expect(result.output.contains("FATAL:  dbproxy: the router refused the TLS connection"), "\(result.output)")
+        #expect(result.output.contains("HINT:  Check that the router trusts the CA that issued your certificate"))
         await proxy.stop()
         await chain.stop()
     }
