@@ -66,7 +66,9 @@ struct PostgresFrontendPrelude {
                 return fail(error)
             case .success(let changed):
                 done = true
-                let outcome = Outcome.startup(user: message.user ?? "", database: message.database ?? message.user ?? "")
+                // As the server does: no database (or an empty one) means the user's name.
+                let database = message.database.flatMap { $0.isEmpty ? nil : $0 } ?? message.user ?? ""
+                let outcome = Outcome.startup(user: message.user ?? "", database: database)
                 guard changed else { return .connect(packetStart, outcome) }
                 var rewritten = ByteBuffer()
                 message.write(into: &rewritten)
@@ -94,8 +96,8 @@ enum PostgresStartupAuthorization {
         guard let identity else { return .success(false) }
         var changed = false
         let route = identity.routeToDatabase
-        let users = allowed(route.username, identity.allowedDatabaseUsers)
-        let names = allowed(route.database, identity.allowedDatabaseNames)
+        let users = identity.admittedDatabaseUsers
+        let names = identity.admittedDatabaseNames
         if message.user?.isEmpty ?? true, !route.username.isEmpty {
             message["user"] = route.username
             changed = true
@@ -121,12 +123,6 @@ enum PostgresStartupAuthorization {
                 hint: "Connect to one of them, or issue a certificate for this database (--db-name)."))
         }
         return .success(changed)
-    }
-
-    private static func allowed(_ routed: String, _ extra: [String]) -> [String] {
-        var list: [String] = []
-        for name in [routed] + extra where !name.isEmpty && !list.contains(name) { list.append(name) }
-        return list
     }
 
     private static func denied(_ message: String, detail: String? = nil, hint: String? = nil) -> PostgresErrorResponse {
