@@ -96,6 +96,33 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "LocalDBProxyTests",
+            dependencies: [
+                "LocalDBProxy", "ProxyCore", "WirePostgres",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "WireMySQLTests",
+            dependencies: [
+                "WireMySQL",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .systemLibrary(
+            name: "CMariaDB",
+            path: "Tests/Tools/CMariaDB",
+            pkgConfig: "libmariadb",
+            providers: [.apt(["libmariadb-dev"])]
+        ),
+        .executableTarget(
+            name: "mysqlworkload",
+            dependencies: ["CMariaDB", "WorkloadSupport"],
+            path: "Tests/Tools/mysqlworkload",
+            exclude: ["README.md"]
+        ),
+        .testTarget(
             name: "WirePostgresTests",
             dependencies: [
                 "WirePostgres",
@@ -109,9 +136,13 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        .target(
+            name: "WorkloadSupport",
+            path: "Tests/Tools/WorkloadSupport"
+        ),
         .executableTarget(
             name: "pgworkload",
-            dependencies: ["CLibPQ"],
+            dependencies: ["CLibPQ", "WorkloadSupport"],
             path: "Tests/Tools/pgworkload",
             exclude: ["README.md"]
         ),
@@ -128,7 +159,7 @@ let package = Package(
         .testTarget(
             name: "ProxyIntegrationTests",
             dependencies: [
-                "ProxyCore", "LocalDBProxy", "ServerALPN", "WirePostgres", "pgworkload",
+                "ProxyCore", "LocalDBProxy", "ServerALPN", "WirePostgres", "pgworkload", "mysqlworkload",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

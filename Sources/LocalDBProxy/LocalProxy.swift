@@ -125,11 +125,7 @@ public final class LocalProxy: Sendable {
         let tunnel = Tunnel(
             client: channel, id: connectionIDs.next(), configuration: configuration, sslContext: sslContext,
             identity: identity, now: now, logger: logger, hasPrelude: postgres,
-            nativeError: postgres ? { error, allocator in
-                var buffer = allocator.buffer(capacity: 256)
-                error.postgresErrorResponse.write(into: &buffer)
-                return buffer
-            } : nil,
+            nativeError: Self.nativeError(for: databaseProtocol),
             emit: { [continuation] in continuation.yield($0) })
         let operations = channel.pipeline.syncOperations
         if postgres {
@@ -137,6 +133,24 @@ public final class LocalProxy: Sendable {
         }
         // Dial only once the client channel is active, so the tunnel never races its activation.
         try operations.addHandler(InboundHoldHandler(onActive: { tunnel.open() }))
+    }
+}
+
+extension LocalProxy {
+    /// How a refusal is told to a client of `databaseProtocol`, where its protocol has a way.
+    static func nativeError(for databaseProtocol: DatabaseProtocol) -> ((LocalProxyError, ByteBufferAllocator) -> ByteBuffer)? {
+        if databaseProtocol.isPostgresWire {
+            return { error, allocator in
+                var buffer = allocator.buffer(capacity: 256)
+                error.postgresErrorResponse.write(into: &buffer)
+                return buffer
+            }
+        }
+        if databaseProtocol == .mysql {
+            // The server speaks first, so the error takes the greeting's place.
+            return { error, allocator in error.mysqlErrorPacket(allocator: allocator) }
+        }
+        return nil
     }
 }
 

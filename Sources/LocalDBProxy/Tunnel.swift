@@ -192,7 +192,7 @@ final class Tunnel {
         ready?.upstream.close(promise: nil)
         logger.warning("connection refused", metadata: ["reason": "\(reason)"])
         emit(.connectionFailed(connection: id, client: clientAddress, reason: reason))
-        if case .finished = prelude, let nativeError {
+        if let nativeError {
             let message = nativeError(reason, client.allocator)
             client.writeAndFlush(message).whenComplete { [client] _ in client.close(promise: nil) }
         } else {

@@ -141,6 +141,14 @@ final class RouterConnection {
             if let database = destination.database, database.databaseProtocol.isPostgresWire {
                 return startPostgres(destination: destination, database: database, session: session)
             }
+            if let database = destination.database, database.databaseProtocol == .mysql {
+                do {
+                    try MySQLSessionDriver(connection: self, database: database, destination: destination).start(after: session)
+                } catch {
+                    perform(.reject(.tlsFailed("cannot start the MySQL handler: \(error)")))
+                }
+                return
+            }
             connect(to: destination.address, destination: destination) { _, glue in
                 try session.handOver(to: glue)
             }
@@ -198,6 +206,13 @@ final class RouterConnection {
                     }
                 }
             }
+    }
+
+    /// A protocol handler put the splice in place: record it and let bytes flow.
+    func spliced(to address: HostAndPort, destination: RouteTable.Destination?) {
+        perform(machine.connected())
+        reportSpliced(to: address, destination: destination)
+        _ = channel.setOption(ChannelOptions.autoRead, value: true)
     }
 
     func reportSpliced(to address: HostAndPort, destination: RouteTable.Destination?) {

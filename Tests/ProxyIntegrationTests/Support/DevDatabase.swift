@@ -11,6 +11,21 @@ enum DevDatabase {
     static var postgresHost: String { env("DEV_DB_PG_HOST") ?? "127.0.0.1" }
     static var postgresPort: Int { env("DEV_DB_PG_PORT").flatMap(Int.init) ?? 55432 }
 
+    static var mariaDBHost: String { env("DEV_DB_MARIA_HOST") ?? "127.0.0.1" }
+    static var mariaDBPort: Int { env("DEV_DB_MARIA_PORT").flatMap(Int.init) ?? 33307 }
+
+    /// Fails the test (never skips it) when MariaDB is not listening.
+    static func requireMariaDB() async throws {
+        do {
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.seconds(2))
+                .connect(host: mariaDBHost, port: mariaDBPort).get()
+            try await channel.close().get()
+        } catch {
+            throw DevDatabaseMissing(what: "MariaDB is not listening on \(mariaDBHost):\(mariaDBPort) (\(error)); start it with `scripts/dev-db start mariadb`")
+        }
+    }
+
     /// The CA of the development databases' server certificate (`scripts/dev-db env`).
     static func tlsCA() throws -> String {
         guard let path = env("DEV_DB_TLS_CA"), FileManager.default.fileExists(atPath: path) else {
@@ -107,28 +122,45 @@ enum Command {
     }
 }
 
-/// The `pgworkload` test tool (Tests/Tools/pgworkload), built next to the test bundle.
-enum PGWorkload {
-    static func path() throws -> String {
+/// The workload test tools (Tests/Tools/pgworkload, Tests/Tools/mysqlworkload), built next to
+/// the test bundle; they print `key=value` facts.
+enum WorkloadTool {
+    static func path(_ name: String) throws -> String {
         let candidates = [
             URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
             Bundle.main.bundleURL.deletingLastPathComponent(),
             Bundle.main.bundleURL,
-        ].map { $0.appendingPathComponent("pgworkload").path }
+        ].map { $0.appendingPathComponent(name).path }
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw DevDatabaseMissing(what: "pgworkload not found next to the test bundle (looked in \(candidates)); build with `swift build --build-tests`")
+            throw DevDatabaseMissing(what: "\(name) not found next to the test bundle (looked in \(candidates)); build with `swift build --build-tests`")
         }
         return found
     }
 
-    /// Runs `pgworkload CONNINFO ARGUMENTS...` and returns its key=value facts.
-    static func run(_ conninfo: String, _ arguments: [String]) throws -> (status: Int32, facts: [String: String], output: String) {
-        let result = try Command.run([try path(), conninfo] + arguments)
+    static func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, facts: [String: String], output: String) {
+        let result = try Command.run([try path(name)] + arguments)
         var facts: [String: String] = [:]
         for line in result.output.split(separator: "\n") {
             guard let equals = line.firstIndex(of: "=") else { continue }
             facts[String(line[..<equals])] = String(line[line.index(after: equals)...])
         }
         return (result.status, facts, result.output)
+    }
+}
+
+/// `pgworkload CONNINFO ARGUMENTS...`
+enum PGWorkload {
+    static func run(_ conninfo: String, _ arguments: [String]) throws -> (status: Int32, facts: [String: String], output: String) {
+        try WorkloadTool.run("pgworkload", [conninfo] + arguments)
+    }
+}
+
+/// `mysqlworkload --host 127.0.0.1 --port PORT ... ARGUMENTS...`
+enum MySQLWorkload {
+    static func run(port: Int, user: String, password: String, _ arguments: [String]) throws -> (status: Int32, facts: [String: String], output: String) {
+        try WorkloadTool.run("mysqlworkload", [
+            "--host", "127.0.0.1", "--port", "\(port)", "--user", user, "--password", password, "--database", "appdb",
+            "--ssl-mode", "disabled",
+        ] + arguments)
     }
 }

@@ -1,4 +1,5 @@
 import CLibPQ
+import WorkloadSupport
 
 /// `copy-in`: creates the table, streams deterministic rows with PQputCopyData in chunks and
 /// compares the client digest with the server digest.

@@ -1,4 +1,5 @@
 import CLibPQ
+import WorkloadSupport
 
 /// `copy-out`: reads the table with COPY TO STDOUT / PQgetCopyData (one row per call, freed at
 /// once) and compares the digest of the received rows with the server digest.

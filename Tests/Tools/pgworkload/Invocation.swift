@@ -1,3 +1,4 @@
+import WorkloadSupport
 /// The parsed command line: `pgworkload CONNINFO SUBCOMMAND [options]`.
 struct Invocation {
     enum Subcommand {
@@ -21,7 +22,7 @@ struct Invocation {
 
     static func parse(_ arguments: [String]) throws -> Invocation {
         guard arguments.count >= 3 else { throw Failure("missing arguments", showsUsage: true) }
-        var options = try Options(Array(arguments.dropFirst(3)))
+        var options = try SubcommandOptions(Array(arguments.dropFirst(3)), valueOptions: ["--count", "--megabytes", "--table", "--seed"])
         let subcommand: Subcommand
         switch arguments[2] {
         case "prepared":
@@ -29,12 +30,12 @@ struct Invocation {
         case "copy-in":
             subcommand = .copyIn(
                 megabytes: try options.integer("--megabytes", default: 200, minimum: 0),
-                table: try options.table(),
+                table: try options.table(default: "pgworkload_copy"),
                 seed: UInt64(try options.integer("--seed", default: 1, minimum: 0)),
                 keep: options.flag("--keep")
             )
         case "copy-out":
-            subcommand = .copyOut(table: try options.table(), keep: options.flag("--keep"))
+            subcommand = .copyOut(table: try options.table(default: "pgworkload_copy"), keep: options.flag("--keep"))
         case "roundtrip":
             subcommand = .roundtrip
         default:
@@ -42,60 +43,5 @@ struct Invocation {
         }
         try options.rejectLeftovers()
         return Invocation(conninfo: arguments[1], subcommand: subcommand)
-    }
-}
-
-/// Hand-rolled option parsing: `--name value` pairs and bare `--flag`s, each consumed once.
-private struct Options {
-    private var values: [String: String] = [:]
-    private var flags: Set<String> = []
-
-    private static let valueOptions: Set<String> = ["--count", "--megabytes", "--table", "--seed"]
-
-    init(_ arguments: [String]) throws {
-        var index = 0
-        while index < arguments.count {
-            let name = arguments[index]
-            if Self.valueOptions.contains(name) {
-                guard index + 1 < arguments.count else { throw Failure("option \(name) needs a value") }
-                values[name] = arguments[index + 1]
-                index += 2
-            } else {
-                guard name.hasPrefix("--") else { throw Failure("unexpected argument '\(name)'", showsUsage: true) }
-                flags.insert(name)
-                index += 1
-            }
-        }
-    }
-
-    mutating func integer(_ name: String, default fallback: Int, minimum: Int) throws -> Int {
-        guard let text = values.removeValue(forKey: name) else { return fallback }
-        guard let value = Int(text), value >= minimum else {
-            throw Failure("option \(name) needs an integer >= \(minimum), got '\(text)'")
-        }
-        return value
-    }
-
-    /// A table name, restricted to plain (optionally schema-qualified) identifiers so it can be spliced into SQL.
-    mutating func table() throws -> String {
-        let name = values.removeValue(forKey: "--table") ?? "pgworkload_copy"
-        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
-        let valid = parts.count <= 2 && parts.allSatisfy { part in
-            guard let first = part.first, first == "_" || (first.isASCII && first.isLetter) else { return false }
-            return part.allSatisfy { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
-        }
-        guard valid else { throw Failure("option --table needs a plain identifier such as t200 or public.t200, got '\(name)'") }
-        return name
-    }
-
-    mutating func flag(_ name: String) -> Bool {
-        flags.remove(name) != nil
-    }
-
-    func rejectLeftovers() throws {
-        let leftovers = values.keys.sorted() + flags.sorted()
-        guard leftovers.isEmpty else {
-            throw Failure("option(s) not valid for this subcommand: \(leftovers.joined(separator: ", "))", showsUsage: true)
-        }
     }
 }

@@ -1,4 +1,5 @@
 import CLibPQ
+import WorkloadSupport
 
 /// A blocking libpq connection; every failure becomes a `Failure` carrying libpq's message.
 final class PGConnection {

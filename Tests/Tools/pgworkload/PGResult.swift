@@ -1,4 +1,5 @@
 import CLibPQ
+import WorkloadSupport
 
 /// Owns a libpq `PGresult` and frees it with `PQclear`.
 final class PGResult {

@@ -1,4 +1,5 @@
 import CLibPQ
+import WorkloadSupport
 
 /// `prepared`: PQprepare + PQdescribePrepared, then PQexecPrepared `count` times with varying
 /// parameters in every mix of text/binary parameter and result formats, verifying each result on

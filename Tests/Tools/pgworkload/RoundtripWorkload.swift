@@ -1,4 +1,5 @@
 import CLibPQ
+import WorkloadSupport
 
 /// `roundtrip`: `select 1` plus facts about the session (server version, TLS, user).
 struct RoundtripWorkload {

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import WorkloadSupport
 
 /// Entry point: parse, connect, run one workload, print `result=ok` or `result=fail` and exit.
 func runPGWorkload() -> Int32 {
@@ -24,14 +25,7 @@ func runPGWorkload() -> Int32 {
         Output.fact("result", "ok")
         return 0
     } catch {
-        let message = "\(error)"
-        Output.fact("result", "fail")
-        Output.fact("error", message)
-        Output.diagnostic("pgworkload: \(message)")
-        if let failure = error as? Failure, failure.showsUsage {
-            Output.diagnostic(Invocation.usage)
-        }
-        return 1
+        return Output.failed(error, tool: "pgworkload", usage: Invocation.usage)
     }
 }
 

@@ -1,20 +1,20 @@
 /// Measures elapsed wall-clock time and derives throughput figures.
-struct Stopwatch {
+public struct Stopwatch {
     private let clock = ContinuousClock()
     private let start: ContinuousClock.Instant
 
-    init() {
+    public init() {
         start = clock.now
     }
 
-    var seconds: Double {
+    public var seconds: Double {
         let elapsed = clock.now - start
         let parts = elapsed.components
         return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
     }
 
     /// Throughput in MiB (2^20 bytes) per second.
-    static func mebibytesPerSecond(bytes: Int, seconds: Double) -> Double {
+    public static func mebibytesPerSecond(bytes: Int, seconds: Double) -> Double {
         seconds > 0 ? Double(bytes) / 1_048_576 / seconds : 0
     }
 }

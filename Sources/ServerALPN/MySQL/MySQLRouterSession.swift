@@ -1,0 +1,225 @@
+import NIOCore
+import ProxyCore
+import WireMySQL
+
+/// The connection phase of a MySQL connection through the router, free of I/O. The database
+/// speaks first: its greeting goes to the client without CLIENT_SSL (the router's TLS already
+/// protects that hop); the client's HandshakeResponse41 is checked against the certificate;
+/// where the database is reached over TLS, the router sends its own SSLRequest and every later
+/// packet of the phase has its sequence id shifted by one in each direction; at the OK the
+/// two connections are spliced.
+struct MySQLRouterSession {
+    enum Action: Equatable {
+        case sendToClient(ByteBuffer)
+        case sendToBackend(ByteBuffer)
+        /// Start TLS on the database connection, then call `backendTLSEstablished()`.
+        case startBackendTLS
+        /// Authentication succeeded: splice, first passing on what each side sent beyond it.
+        case splice(toBackend: ByteBuffer, toClient: ByteBuffer)
+        /// Send the client this ERR packet (already framed) and close both connections.
+        case fail(ByteBuffer, reason: String)
+        /// The database refused (its ERR was passed on): close both connections.
+        case close(reason: String)
+    }
+
+    private enum State {
+        case awaitingGreeting
+        case awaitingClientResponse(MySQLHandshakeV10)
+        case awaitingBackendTLS(response: ByteBuffer)
+        case authenticating
+        case done
+    }
+
+    private var state = State.awaitingGreeting
+    private var fromBackend = ByteBuffer()
+    private var fromClient = ByteBuffer()
+    private var backendDecoder = MySQLPacketDecoder()
+    private var clientDecoder = MySQLPacketDecoder()
+    /// How much larger a sequence id is on the database connection than on the client's.
+    private var shift: UInt8 = 0
+    private let identity: CertificateIdentity?
+    private let service: String
+    private let tlsMode: DatabaseTLS.Mode
+
+    init(identity: CertificateIdentity?, service: String, tlsMode: DatabaseTLS.Mode) {
+        self.identity = identity
+        self.service = service
+        self.tlsMode = tlsMode
+    }
+
+    mutating func backendReceived(_ bytes: ByteBuffer) -> [Action] {
+        var bytes = bytes
+        fromBackend.writeBuffer(&bytes)
+        var actions: [Action] = []
+        while true {
+            let packet: MySQLPacket?
+            do {
+                packet = try backendDecoder.decode(&fromBackend)
+            } catch {
+                return actions + [fail(code: MySQLErrorCode.handshakeError, state: "08S01", "the database sent a malformed packet: \(error.message)", sequence: 0)]
+            }
+            guard let packet else { return actions }
+            let (next, finished) = backendPacket(packet)
+            actions += next
+            if finished { return actions }
+        }
+    }
+
+    mutating func clientReceived(_ bytes: ByteBuffer) -> [Action] {
+        var bytes = bytes
+        fromClient.writeBuffer(&bytes)
+        var actions: [Action] = []
+        while true {
+            if case .awaitingGreeting = state { return actions }  // a client that speaks first waits
+            if case .awaitingBackendTLS = state { return actions }
+            let packet: MySQLPacket?
+            do {
+                packet = try clientDecoder.decode(&fromClient)
+            } catch {
+                return actions + [fail(code: MySQLErrorCode.handshakeError, state: "08S01", "malformed packet: \(error.message)", sequence: 2)]
+            }
+            guard let packet else { return actions }
+            let (next, finished) = clientPacket(packet)
+            actions += next
+            if finished { return actions }
+        }
+    }
+
+    mutating func backendTLSEstablished() -> [Action] {
+        guard case .awaitingBackendTLS(let response) = state else { return [] }
+        state = .authenticating
+        return [.sendToBackend(response)] + clientReceived(ByteBuffer())
+    }
+
+    // MARK: Packets
+
+    /// Returns the actions and whether the phase ended.
+    private mutating func backendPacket(_ packet: MySQLPacket) -> ([Action], Bool) {
+        switch state {
+        case .awaitingGreeting:
+            if MySQLConnectionPhasePacket(payload: packet.payload) == .error {
+                // Too many connections, host blocked ...: the client sees the database's own words.
+                state = .done
+                return ([.sendToClient(Self.frame(packet.payload, sequence: packet.sequenceID)), .close(reason: "the database refused the connection")], true)
+            }
+            let greeting: MySQLHandshakeV10
+            do {
+                greeting = try MySQLHandshakeV10(decoding: packet.payload)
+            } catch {
+                return ([fail(code: MySQLErrorCode.handshakeError, state: "08S01", "the database's greeting is not MySQL protocol 10: \(error.message)", sequence: 0)], true)
+            }
+            if tlsMode != .disable, !greeting.capabilities.contains(.ssl) {
+                return ([fail(
+                    code: MySQLErrorCode.unknownError, state: "HY000",
+                    "database \"\(service)\" does not offer TLS, but its tls mode is \(tlsMode.rawValue)", sequence: 0)], true)
+            }
+            var toClient = greeting
+            toClient.capabilities.remove(.ssl)
+            var payload = ByteBuffer()
+            toClient.write(into: &payload)
+            state = .awaitingClientResponse(greeting)
+            return ([.sendToClient(Self.frame(payload, sequence: packet.sequenceID))], false)
+        case .authenticating:
+            let kind = MySQLConnectionPhasePacket(payload: packet.payload)
+            let toClient = Self.frame(packet.payload, sequence: packet.sequenceID &- shift)
+            switch kind {
+            case .ok:
+                state = .done
+                var toBackend = ByteBuffer()
+                toBackend.writeBuffer(&fromClient)
+                var rest = toClient
+                rest.writeBuffer(&fromBackend)
+                return ([.splice(toBackend: toBackend, toClient: rest)], true)
+            case .error:
+                state = .done
+                return ([.sendToClient(toClient), .close(reason: "the database refused the login")], true)
+            default:
+                return ([.sendToClient(toClient)], false)
+            }
+        default:
+            return ([fail(code: MySQLErrorCode.handshakeError, state: "08S01", "the database spoke out of turn", sequence: 0)], true)
+        }
+    }
+
+    private mutating func clientPacket(_ packet: MySQLPacket) -> ([Action], Bool) {
+        switch state {
+        case .awaitingClientResponse(let greeting):
+            let response: MySQLHandshakeResponse41
+            do {
+                switch try MySQLClientHandshake(decoding: packet.payload) {
+                case .sslRequest:
+                    return ([fail(code: MySQLErrorCode.handshakeError, state: "08S01", "TLS was not offered on this connection; it is already encrypted up to the router", sequence: packet.sequenceID &+ 1)], true)
+                case .response(let decoded):
+                    response = decoded
+                }
+            } catch {
+                return ([fail(code: MySQLErrorCode.handshakeError, state: "08S01", "bad handshake response: \(error.message)", sequence: packet.sequenceID &+ 1)], true)
+            }
+            if let refusal = MySQLLoginAuthorization.refusal(for: response, identity: identity, service: service) {
+                var payload = ByteBuffer()
+                refusal.write(into: &payload)
+                state = .done
+                return ([.fail(Self.frame(payload, sequence: packet.sequenceID &+ 1), reason: refusal.message)], true)
+            }
+            guard tlsMode != .disable else {
+                state = .authenticating
+                return ([.sendToBackend(Self.frame(packet.payload, sequence: packet.sequenceID))], false)
+            }
+            // SSLRequest takes the response's sequence id; the response follows on TLS, one later.
+            shift = 1
+            let capabilities = response.capabilities.union(.ssl).intersection(greeting.capabilities.union(.ssl))
+            var request = ByteBuffer()
+            MySQLSSLRequest(
+                capabilities: capabilities, maxPacketSize: response.maxPacketSize, characterSet: response.characterSet,
+                mariaDBExtendedCapabilities: response.mariaDBExtendedCapabilities
+            ).write(into: &request)
+            var payload = packet.payload
+            Self.setCapabilities(capabilities, in: &payload)
+            state = .awaitingBackendTLS(response: Self.frame(payload, sequence: packet.sequenceID &+ 1))
+            return ([.sendToBackend(Self.frame(request, sequence: packet.sequenceID)), .startBackendTLS], false)
+        case .authenticating:
+            return ([.sendToBackend(Self.frame(packet.payload, sequence: packet.sequenceID &+ shift))], false)
+        default:
+            return ([], false)
+        }
+    }
+
+    private mutating func fail(code: UInt16, state sqlState: String, _ message: String, sequence: UInt8) -> Action {
+        state = .done
+        var payload = ByteBuffer()
+        MySQLErrorPacket(code: code, sqlState: sqlState, message: "dbproxy router: \(message)").write(into: &payload)
+        return .fail(Self.frame(payload, sequence: sequence), reason: message)
+    }
+
+    private static func frame(_ payload: ByteBuffer, sequence: UInt8) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        MySQLPacket(sequenceID: sequence, payload: payload).write(into: &buffer)
+        return buffer
+    }
+
+    /// The capability flags are the first four bytes (little-endian) of a HandshakeResponse41.
+    private static func setCapabilities(_ capabilities: MySQLCapabilities, in payload: inout ByteBuffer) {
+        payload.setInteger(capabilities.rawValue, at: payload.readerIndex, endianness: .little)
+    }
+}
+
+/// Which database users and database names a certificate admits, for MySQL logins (the same
+/// rule as PostgreSQL's: what the certificate names, it restricts).
+enum MySQLLoginAuthorization {
+    static func refusal(for response: MySQLHandshakeResponse41, identity: CertificateIdentity?, service: String) -> MySQLErrorPacket? {
+        guard let identity else { return nil }
+        let users = identity.admittedDatabaseUsers
+        let names = identity.admittedDatabaseNames
+        if !users.isEmpty, !users.contains(response.username) {
+            return MySQLErrorPacket(
+                code: MySQLErrorCode.accessDenied, sqlState: "28000",
+                message: "dbproxy router: access denied for user '\(response.username)': the certificate of \"\(identity.username)\" allows database users \(users.joined(separator: ", ")) on \(service)")
+        }
+        if let database = response.database, !database.isEmpty, !names.isEmpty, !names.contains(database) {
+            return MySQLErrorPacket(
+                code: MySQLErrorCode.dbAccessDenied, sqlState: "42000",
+                message: "dbproxy router: access denied to database '\(database)': the certificate of \"\(identity.username)\" allows databases \(names.joined(separator: ", ")) on \(service)")
+        }
+        return nil
+    }
+}
