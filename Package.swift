@@ -149,7 +149,7 @@ let package = Package(
         .testTarget(
             name: "ServerALPNTests",
             dependencies: [
-                "ServerALPN", "ProxyCore",
+                "ServerALPN", "ProxyCore", "WireMySQL",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),

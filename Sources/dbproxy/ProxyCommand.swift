@@ -32,6 +32,9 @@ struct ProxyCommand: AsyncParsableCommand {
     @Flag(help: "Do not verify the router's certificate.")
     var insecure = false
 
+    @Option(help: "MySQL server version to announce to the router (ALPN teleport-mysql-<base64>), e.g. 8.0.36.")
+    var mysqlServerVersion: String?
+
     @Flag(help: "Offer TLS to database clients on the local socket (PostgreSQL: SSLRequest and direct TLS).")
     var localTLS = false
 
@@ -72,7 +75,7 @@ struct ProxyCommand: AsyncParsableCommand {
         }
         let configuration = LocalProxyConfiguration(
             routerHost: routerHost, routerPort: routerPort, tls: material, serverName: sni, insecure: insecure,
-            listenHost: listen, listenPort: port, localTLS: localMaterial)
+            listenHost: listen, listenPort: port, mysqlServerVersion: mysqlServerVersion, localTLS: localMaterial)
         let localProxy: LocalProxy
         do {
             localProxy = try LocalProxy(configuration: configuration)
