@@ -7,10 +7,15 @@ public struct ProxyTimeouts: Sendable, Hashable {
     public var handshake: TimeAmount
     /// Connecting to a database or forward target.
     public var connect: TimeAmount
+    /// From the TLS handshake to the splice on a database route whose protocol the router
+    /// takes part in (the client's startup packet, the database's greeting and login), like
+    /// PostgreSQL's authentication_timeout.
+    public var login: TimeAmount
 
-    public init(handshake: TimeAmount = .seconds(15), connect: TimeAmount = .seconds(30)) {
+    public init(handshake: TimeAmount = .seconds(15), connect: TimeAmount = .seconds(30), login: TimeAmount = .seconds(60)) {
         self.handshake = handshake
         self.connect = connect
+        self.login = login
     }
 }
 

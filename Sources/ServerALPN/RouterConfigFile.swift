@@ -118,7 +118,7 @@ private struct ConfigReader {
         guard let serviceNode = top["proxy_service"] else { throw fail("proxy_service", root, "missing section") }
         let service = try mapping(serviceNode, "proxy_service", allowed: [
             "web_listen_addr", "public_addr", "https_keypairs", "client_ca_file", "ping_interval", "ping_framing",
-            "handshake_timeout", "connect_timeout",
+            "handshake_timeout", "connect_timeout", "login_timeout",
         ])
         guard let listen = try address(service["web_listen_addr"], "proxy_service.web_listen_addr") else {
             throw fail("proxy_service.web_listen_addr", serviceNode, "missing (e.g. 127.0.0.1:3080)")
@@ -137,6 +137,7 @@ private struct ConfigReader {
         var timeouts = ProxyTimeouts()
         if let handshake = try duration(service["handshake_timeout"], "proxy_service.handshake_timeout") { timeouts.handshake = handshake }
         if let connect = try duration(service["connect_timeout"], "proxy_service.connect_timeout") { timeouts.connect = connect }
+        if let login = try duration(service["login_timeout"], "proxy_service.login_timeout") { timeouts.login = login }
         let pingInterval = try duration(service["ping_interval"], "proxy_service.ping_interval") ?? .seconds(30)
         var pingFraming = true
         if let node = service["ping_framing"] {

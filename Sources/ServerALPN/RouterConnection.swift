@@ -101,8 +101,10 @@ final class RouterConnection {
 
     func perform(_ action: RouterConnectionStateMachine.Action, reader: ClientHelloReader? = nil, session: TLSSessionHandler? = nil) {
         switch action {
-        case .none, .splice:
+        case .none:
             break
+        case .splice:
+            deadline?.cancel()
         case .reject(let reason):
             deadline?.cancel()
             logger.info("connection refused", metadata: ["reason": "\(reason)"])
@@ -136,6 +138,12 @@ final class RouterConnection {
                     try installPingFraming(before: session)
                 } catch {
                     return perform(.reject(.tlsFailed("cannot install ping framing: \(error)")))
+                }
+            }
+            if let database = destination.database, database.databaseProtocol.isPostgresWire || database.databaseProtocol == .mysql {
+                let bound = NIOLoopBound(self, eventLoop: channel.eventLoop)
+                deadline = channel.eventLoop.scheduleTask(in: shared.timeouts.login) {
+                    bound.value.perform(bound.value.machine.loginDeadlinePassed())
                 }
             }
             if let database = destination.database, database.databaseProtocol.isPostgresWire {

@@ -131,6 +131,12 @@ struct RouterConnectionStateMachine {
         }
     }
 
+    /// The login deadline of a protocol handler passed.
+    mutating func loginDeadlinePassed() -> Action {
+        guard case .connectingBackend = state else { return .none }
+        return reject(.loginTimeout)
+    }
+
     mutating func channelClosed() {
         state = .closed
     }

@@ -5,6 +5,8 @@ public enum RouterRejection: Error, Hashable, CustomStringConvertible {
     case notTLS(String)
     case noRoute(serverName: String?, offered: [String])
     case handshakeTimeout
+    /// The database login did not finish within the login timeout.
+    case loginTimeout
     case tlsFailed(String)
     case badCertificate(IdentityError)
     case route(RouteRejection)
@@ -19,6 +21,7 @@ public enum RouterRejection: Error, Hashable, CustomStringConvertible {
         case .noRoute(let name, let offered):
             "no route for server name \(name.map { "\"\($0)\"" } ?? "(none)") and ALPN \(offered.isEmpty ? "(none)" : offered.joined(separator: ", "))"
         case .handshakeTimeout: "TLS handshake did not complete within the handshake timeout"
+        case .loginTimeout: "the database login did not complete within the login timeout"
         case .tlsFailed(let reason): "TLS handshake failed: \(reason)"
         case .badCertificate(let error): "client certificate refused: \(error)"
         case .route(let rejection): rejection.description

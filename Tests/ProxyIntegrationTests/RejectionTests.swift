@@ -129,6 +129,21 @@ struct RejectionTests {
         await chain.stop()
     }
 
+    @Test("a PostgreSQL login that never starts is closed at the login deadline")
+    func loginTimeout() async throws {
+        let chain = try await ProxyChain.start(loginTimeout: .milliseconds(300), databases: [
+            DatabaseRoute(name: "pg-idle", databaseProtocol: .postgres, address: HostAndPort(host: "127.0.0.1", port: 1))
+        ])
+        let material = try chain.pki.user(service: "pg-idle", protocolName: "postgres")
+        let outcome = try await RawTLSClient.run(
+            port: chain.routerPort, alpn: ["teleport-postgres"], material: material, trustRoots: try chain.pki.hostCACertificates,
+            holdFor: .seconds(3))
+        #expect(outcome.handshakeCompleted)
+        #expect(outcome.closedByServer)
+        #expect(try await rejection(chain) == .loginTimeout)
+        await chain.stop()
+    }
+
     @Test("certificate without a database service on a database ALPN")
     func notADatabaseCertificate() async throws {
         let chain = try await ProxyChain.start()

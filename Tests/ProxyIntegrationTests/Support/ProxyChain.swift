@@ -37,7 +37,7 @@ struct ProxyChain {
 
     static func start(
         backend behaviour: TestBackend.Behaviour = .echo, pingFraming: Bool = true,
-        handshakeTimeout: TimeAmount = .seconds(15), pki: TestPKI? = nil, databases extraDatabases: [DatabaseRoute] = [],
+        handshakeTimeout: TimeAmount = .seconds(15), loginTimeout: TimeAmount = .seconds(60), pki: TestPKI? = nil, databases extraDatabases: [DatabaseRoute] = [],
         extraRoutes: (HostAndPort) -> [Route] = { _ in [] }
     ) async throws -> ProxyChain {
         let pki = try pki ?? TestPKI()
@@ -49,7 +49,7 @@ struct ProxyChain {
             routes: extraRoutes(backendAddress),
             databases: [DatabaseRoute(name: "echo1", databaseProtocol: .redis, address: backendAddress)] + extraDatabases,
             pingInterval: .milliseconds(50), pingFraming: pingFraming,
-            timeouts: ProxyTimeouts(handshake: handshakeTimeout, connect: .seconds(5)))
+            timeouts: ProxyTimeouts(handshake: handshakeTimeout, connect: .seconds(5), login: loginTimeout))
         var logger = Logger(label: "test.router")
         logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         let router = Router(configuration: configuration, logger: logger)
