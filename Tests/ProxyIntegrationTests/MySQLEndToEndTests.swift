@@ -101,6 +101,20 @@ struct MySQLEndToEndTests {
         await chain.stop()
     }
 
+    @Test("an ed25519 user: the database's AuthSwitchRequest and the client's answer cross with renumbered sequence ids",
+          arguments: ["my-tls", "my-plain"])
+    func authSwitch(service: String) async throws {
+        let chain = try await startChain()
+        let (proxy, port) = try await self.proxy(chain, user: "eduser", service: service)
+        let good = try mariadb(port: port, user: "eduser", password: "ed-pw", "select current_user()")
+        #expect(good.status == 0, "\(good.output)")
+        #expect(good.output == "eduser@%\n")
+        let wrong = try mariadb(port: port, user: "eduser", password: "wrong", "select 1")
+        #expect(wrong.output.contains("ERROR 1045 (28000): Access denied for user 'eduser'@'127.0.0.1'"), "\(wrong.output)")
+        await proxy.stop()
+        await chain.stop()
+    }
+
     @Test("a wrong password shows the database's own error")
     func wrongPassword() async throws {
         let chain = try await startChain()
