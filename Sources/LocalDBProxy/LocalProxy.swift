@@ -131,6 +131,9 @@ public final class LocalProxy: Sendable {
         if postgres {
             try operations.addHandler(PostgresPreludeHandler(localTLS: localTLSContext, tunnel: tunnel))
         }
+        if databaseProtocol == .mysql, let localTLSContext {
+            try operations.addHandler(MySQLLocalTLSHandler(tlsContext: localTLSContext))
+        }
         // Dial only once the client channel is active, so the tunnel never races its activation.
         try operations.addHandler(InboundHoldHandler(onActive: { tunnel.open() }))
     }

@@ -35,7 +35,7 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: "MySQL server version to announce to the router (ALPN teleport-mysql-<base64>), e.g. 8.0.36.")
     var mysqlServerVersion: String?
 
-    @Flag(help: "Offer TLS to database clients on the local socket (PostgreSQL: SSLRequest and direct TLS).")
+    @Flag(help: "Offer TLS to database clients on the local socket (PostgreSQL: SSLRequest and direct TLS; MySQL: CLIENT_SSL).")
     var localTLS = false
 
     @Option(help: "Where the local CA and localhost certificate live; created on first use.")
@@ -119,7 +119,8 @@ enum ConnectCommandText {
             }
             return "psql \"postgres://\(user)@\(host):\(port)/\(database)\""
         case .mysql:
-            return "mysql --user \(user) --database \(database) --port \(port) --host 127.0.0.1 --protocol TCP"
+            let tls = localCA.map { " --ssl-verify-server-cert --ssl-ca \($0)" } ?? ""
+            return "mysql --user \(user) --database \(database) --port \(port) --host 127.0.0.1 --protocol TCP\(tls)"
         case .mongodb:
             return "mongosh \"mongodb://\(host):\(port)/\(database)?directConnection=true&serverSelectionTimeoutMS=5000\""
         default:

@@ -25,18 +25,21 @@ struct MySQLEndToEndTests {
     }
 
     private func proxy(
-        _ chain: ProxyChain, user: String, service: String = "my-tls", notBefore: Date = Date() - 60, validFor: TimeInterval = 3600
+        _ chain: ProxyChain, user: String, service: String = "my-tls", localTLS: LocalTLSFiles? = nil,
+        notBefore: Date = Date() - 60, validFor: TimeInterval = 3600
     ) async throws -> (LocalProxy, Int) {
         let material = try chain.pki.user(user, service: service, protocolName: "mysql", notBefore: notBefore, validFor: validFor)
-        let (proxy, port, _) = try await chain.localProxy(material)
+        let (proxy, port, _) = try await chain.localProxy(material, localTLS: try localTLS?.loadOrCreate().material)
         return (proxy, port)
     }
 
-    private func mariadb(port: Int, user: String, password: String, database: String = "appdb", _ sql: String) throws -> Command.Result {
+    private func mariadb(
+        port: Int, user: String, password: String, database: String = "appdb", tls: [String] = [], _ sql: String
+    ) throws -> Command.Result {
         try Command.run([
             "mariadb", "--no-defaults", "--host=127.0.0.1", "--port=\(port)", "--protocol=TCP", "--user=\(user)",
-            "--password=\(password)", "--database=\(database)", "--connect-timeout=10", "--batch", "--skip-column-names", "-e", sql,
-        ])
+            "--password=\(password)", "--database=\(database)", "--connect-timeout=10", "--batch", "--skip-column-names",
+        ] + tls + ["-e", sql])
     }
 
     @Test("the mariadb client logs in and queries, with the database reached over TLS or in plain text",
@@ -49,6 +52,34 @@ struct MySQLEndToEndTests {
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output == "alice@%\tappdb\nSsl_version\t\(tlsVersion)\n", "\(result.output)")
         await proxy.stop()
+        await chain.stop()
+    }
+
+    @Test("local TLS: --ssl --ssl-verify-server-cert against the local CA, password and ed25519 logins, database over TLS or not",
+          arguments: ["my-tls", "my-plain"])
+    func localTLS(service: String) async throws {
+        let chain = try await startChain()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dbproxy-my-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let files = LocalTLSFiles(directory: directory)
+        let tls = ["--ssl", "--ssl-ca=\(files.caCertificate)", "--ssl-verify-server-cert"]
+        let (alice, alicePort) = try await self.proxy(chain, user: "alice", service: service, localTLS: files)
+        let result = try mariadb(port: alicePort, user: "alice", password: "alice-pw", tls: tls, "select current_user()")
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output == "alice@%\n", "\(result.output)")
+        let plain = try mariadb(port: alicePort, user: "alice", password: "alice-pw", tls: ["--skip-ssl"], "select 'plain'")
+        #expect(plain.output == "plain\n", "a client that does not ask for TLS still connects: \(plain.output)")
+        let workload = try WorkloadTool.run("mysqlworkload", [
+            "--host", "127.0.0.1", "--port", "\(alicePort)", "--user", "alice", "--password", "alice-pw", "--database", "appdb",
+            "--ssl-mode", "verify-identity", "--ssl-ca", files.caCertificate, "roundtrip",
+        ])
+        #expect(workload.status == 0, "\(workload.output)")
+        #expect(!(workload.facts["ssl_cipher"] ?? "").isEmpty, "the client's side of the local socket is TLS: \(workload.output)")
+        let (ed, edPort) = try await self.proxy(chain, user: "eduser", service: service, localTLS: files)
+        let edResult = try mariadb(port: edPort, user: "eduser", password: "ed-pw", tls: tls, "select current_user()")
+        #expect(edResult.output == "eduser@%\n", "\(edResult.output)")
+        await alice.stop()
+        await ed.stop()
         await chain.stop()
     }
 

@@ -123,8 +123,9 @@ struct RejectionTests {
     @Test("plain text instead of TLS is refused at once")
     func notTLS() async throws {
         let chain = try await ProxyChain.start()
+        // Refused on the first bytes, long before the handshake deadline (15 s) could close it.
         let (elapsed, _) = try await TestClient.waitForClose(port: chain.routerPort, send: Array("GET / HTTP/1.1\r\n\r\n".utf8))
-        #expect(elapsed < .seconds(2))
+        #expect(elapsed < .seconds(10))
         guard case .notTLS = try await rejection(chain) else { Issue.record("expected notTLS"); return }
         await chain.stop()
     }

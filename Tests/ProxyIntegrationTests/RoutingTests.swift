@@ -17,7 +17,7 @@ struct RoutingTests {
         }
         let outcome = try await RawTLSClient.run(
             port: chain.routerPort, alpn: ["h2"], material: nil, trustRoots: try chain.pki.hostCACertificates,
-            send: payload, holdFor: .milliseconds(500))
+            send: payload, holdFor: .seconds(10), expecting: payload.count)
         #expect(outcome.negotiatedProtocol == "h2")
         #expect(Array(outcome.received.readableBytesView) == payload)
         await chain.stop()
@@ -30,7 +30,7 @@ struct RoutingTests {
         }
         let outcome = try await RawTLSClient.run(
             port: chain.routerPort, alpn: [], material: nil, trustRoots: try chain.pki.hostCACertificates,
-            send: payload, holdFor: .milliseconds(500))
+            send: payload, holdFor: .seconds(10), expecting: payload.count)
         #expect(outcome.handshakeCompleted)
         #expect(Array(outcome.received.readableBytesView) == payload)
         await chain.stop()
@@ -43,7 +43,7 @@ struct RoutingTests {
         }
         let outcome = try await RawTLSClient.run(
             port: chain.routerPort, alpn: ["http/1.1"], material: try chain.pki.user(), trustRoots: try chain.pki.hostCACertificates,
-            send: payload, holdFor: .milliseconds(500))
+            send: payload, holdFor: .seconds(10), expecting: payload.count)
         #expect(Array(outcome.received.readableBytesView) == payload)
         let routed = try await chain.routerEvents.first { event -> RoutedConnection? in
             if case .routed(let connection) = event { return connection }
@@ -68,7 +68,7 @@ struct RoutingTests {
         // (not the router's) was presented.
         let outcome = try await RawTLSClient.run(
             port: chain.routerPort, alpn: ["h2"], material: nil, trustRoots: try pki.hostCACertificates,
-            serverName: "kube-teleport-proxy-alpn.example", send: payload, holdFor: .milliseconds(500))
+            serverName: "kube-teleport-proxy-alpn.example", send: payload, holdFor: .seconds(10), expecting: payload.count)
         #expect(outcome.error == nil)
         #expect(outcome.handshakeCompleted)
         #expect(Array(outcome.received.readableBytesView) == payload)
@@ -88,7 +88,7 @@ struct RoutingTests {
         }
         let outcome = try await RawTLSClient.run(
             port: chain.routerPort, alpn: [ALPNProtocol.auth(clusterName: "example.com").rawValue], material: nil,
-            trustRoots: try pki.hostCACertificates, send: payload, holdFor: .milliseconds(500))
+            trustRoots: try pki.hostCACertificates, send: payload, holdFor: .seconds(10), expecting: payload.count)
         #expect(outcome.handshakeCompleted)
         #expect(Array(outcome.received.readableBytesView) == payload)
         await chain.stop()

@@ -37,6 +37,8 @@ struct MySQLRouterSession {
     private var clientDecoder = MySQLPacketDecoder()
     /// How much larger a sequence id is on the database connection than on the client's.
     private var shift: UInt8 = 0
+    /// The client has begun sending commands; they are held in `fromClient` until the OK.
+    private var commandsStarted = false
     private let identity: CertificateIdentity?
     private let service: String
     private let tlsMode: DatabaseTLS.Mode
@@ -72,6 +74,7 @@ struct MySQLRouterSession {
         while true {
             if case .awaitingGreeting = state { return actions }  // a client that speaks first waits
             if case .awaitingBackendTLS = state { return actions }
+            if commandsStarted { return actions }
             let packet: MySQLPacket?
             do {
                 packet = try clientDecoder.decode(&fromClient)
@@ -162,8 +165,11 @@ struct MySQLRouterSession {
                 return ([.fail(Self.frame(payload, sequence: packet.sequenceID &+ 1), reason: refusal.message)], true)
             }
             guard tlsMode != .disable else {
+                // The database must not wait for a TLS handshake that no one will start.
+                var payload = packet.payload
+                Self.setCapabilities(response.capabilities.subtracting(.ssl), in: &payload)
                 state = .authenticating
-                return ([.sendToBackend(Self.frame(packet.payload, sequence: packet.sequenceID))], false)
+                return ([.sendToBackend(Self.frame(payload, sequence: packet.sequenceID))], false)
             }
             // SSLRequest takes the response's sequence id; the response follows on TLS, one later.
             shift = 1
@@ -178,6 +184,15 @@ struct MySQLRouterSession {
             state = .awaitingBackendTLS(response: Self.frame(payload, sequence: packet.sequenceID &+ 1))
             return ([.sendToBackend(Self.frame(request, sequence: packet.sequenceID)), .startBackendTLS], false)
         case .authenticating:
+            if packet.sequenceID == 0 {
+                // A command sent before the login finished (no login packet has sequence 0):
+                // it and all after it wait for the OK and then go out as they are.
+                var pending = Self.frame(packet.payload, sequence: 0)
+                pending.writeBuffer(&fromClient)
+                fromClient = pending
+                commandsStarted = true
+                return ([], true)
+            }
             return ([.sendToBackend(Self.frame(packet.payload, sequence: packet.sequenceID &+ shift))], false)
         default:
             return ([], false)

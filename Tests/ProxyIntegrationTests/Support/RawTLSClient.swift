@@ -23,7 +23,8 @@ enum RawTLSClient {
     /// or until the server closes.
     static func run(
         port: Int, alpn: [String], material: TLSMaterial?, trustRoots: [NIOSSLCertificate],
-        serverName: String? = "localhost", verify: Bool = true, send: [UInt8] = [], holdFor: TimeAmount = .seconds(3)
+        serverName: String? = "localhost", verify: Bool = true, send: [UInt8] = [], holdFor: TimeAmount = .seconds(3),
+        expecting: Int? = nil
     ) async throws -> Outcome {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
@@ -42,7 +43,7 @@ enum RawTLSClient {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverName))
-                    try channel.pipeline.syncOperations.addHandler(RecordingHandler(recorder: recorder, send: send, done: promise))
+                    try channel.pipeline.syncOperations.addHandler(RecordingHandler(recorder: recorder, send: send, expecting: expecting, done: promise))
                 }
             }
             .connect(host: "127.0.0.1", port: port).get()
@@ -63,11 +64,14 @@ private final class RecordingHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
     let recorder: OutcomeRecorder
     let send: [UInt8]
+    /// Finish as soon as this many bytes have arrived (`holdFor` is then only the limit).
+    let expecting: Int?
     let done: EventLoopPromise<RawTLSClient.Outcome>
 
-    init(recorder: OutcomeRecorder, send: [UInt8], done: EventLoopPromise<RawTLSClient.Outcome>) {
+    init(recorder: OutcomeRecorder, send: [UInt8], expecting: Int?, done: EventLoopPromise<RawTLSClient.Outcome>) {
         self.recorder = recorder
         self.send = send
+        self.expecting = expecting
         self.done = done
     }
 
@@ -83,6 +87,7 @@ private final class RecordingHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
         recorder.outcome.received.writeBuffer(&buffer)
+        if let expecting, recorder.outcome.received.readableBytes >= expecting { done.succeed(recorder.outcome) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

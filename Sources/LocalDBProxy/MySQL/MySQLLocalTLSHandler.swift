@@ -1,0 +1,61 @@
+import NIOCore
+import NIOSSL
+import NIOTLS
+
+/// First handler of a MySQL client connection when local TLS is on: performs the actions of
+/// `MySQLLocalTLSSession` on both directions (the router's bytes are written through it).
+final class MySQLLocalTLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private var session = MySQLLocalTLSSession()
+    private let tlsContext: NIOSSLContext
+
+    init(tlsContext: NIOSSLContext) {
+        self.tlsContext = tlsContext
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        perform(session.fromClient(unwrapInboundIn(data)), context: context)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
+            perform(session.tlsEstablished(), context: context)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        var written = false
+        for action in session.fromRouter(unwrapOutboundIn(data)) {
+            if case .forward(let bytes) = action {
+                context.write(wrapOutboundOut(bytes), promise: written ? nil : promise)
+                written = true
+            }
+        }
+        if !written { promise?.succeed(()) }
+    }
+
+    private func perform(_ actions: [MySQLLocalTLSSession.Action], context: ChannelHandlerContext) {
+        for action in actions {
+            switch action {
+            case .forward(let bytes):
+                context.fireChannelRead(wrapInboundOut(bytes))
+                context.fireChannelReadComplete()
+            case .startTLS(let replay):
+                do {
+                    try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext), position: .first)
+                } catch {
+                    context.close(promise: nil)
+                    return
+                }
+                if replay.readableBytes > 0 { context.pipeline.syncOperations.fireChannelRead(NIOAny(replay)) }
+            case .fail(let packet):
+                context.writeAndFlush(wrapOutboundOut(packet)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            }
+        }
+    }
+}
