@@ -19,6 +19,7 @@ final class Tunnel {
     private let emit: @Sendable (LocalProxyEvent) -> Void
     private let clientAddress: String
     private var deadline: Scheduled<Void>?
+    private var preludeDeadline: Scheduled<Void>?
     private var failed = false
     /// Whether a protocol prelude runs on the client side, and how far it got.
     private var prelude: PreludeState
@@ -59,6 +60,17 @@ final class Tunnel {
 
     /// Checks the certificate's validity window, then dials the router.
     func open() {
+        if case .running = prelude {
+            // A client that never sends its first packet must not hold a connection forever.
+            let bound = NIOLoopBound(self, eventLoop: client.eventLoop)
+            let limit = configuration.timeouts.login
+            preludeDeadline = client.eventLoop.scheduleTask(in: limit) {
+                let tunnel = bound.value
+                guard case .running = tunnel.prelude else { return }
+                tunnel.preludeFailed("the client sent no startup packet within \(DurationText.format(limit))")
+                tunnel.client.close(promise: nil)
+            }
+        }
         do {
             try identity.checkValidity(at: now())
         } catch {
@@ -123,6 +135,7 @@ final class Tunnel {
     /// connection is ready, or tell the client why it cannot be.
     func preludeFinished(cancel: Bool) {
         prelude = .finished
+        preludeDeadline?.cancel()
         if let pendingFailure { return fail(pendingFailure) }
         if cancel { logger.debug("forwarding a cancel request") }
         if ready != nil { splice() }
@@ -130,6 +143,7 @@ final class Tunnel {
 
     /// The client's prelude refused the connection (and told the client why).
     func preludeFailed(_ reason: String) {
+        preludeDeadline?.cancel()
         guard !failed else { return }
         failed = true
         deadline?.cancel()

@@ -15,4 +15,14 @@ public enum DurationText {
         }
         return nil
     }
+
+    /// The shortest exact form of `amount` in the same notation: `60s`, `1500ms`, `2m`.
+    public static func format(_ amount: TimeAmount) -> String {
+        let milliseconds = amount.nanoseconds / 1_000_000
+        if milliseconds == 0 { return amount.nanoseconds == 0 ? "0" : "\(amount.nanoseconds)ns" }
+        for (unit, size) in [("h", Int64(3_600_000)), ("m", 60_000), ("s", 1000)] where milliseconds % size == 0 {
+            return "\(milliseconds / size)\(unit)"
+        }
+        return "\(milliseconds)ms"
+    }
 }

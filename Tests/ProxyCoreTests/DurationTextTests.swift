@@ -31,3 +31,13 @@ import Testing
         #expect(DurationText.parse("10m") == .minutes(10))
     }
 }
+
+@Suite struct DurationTextFormatTests {
+    @Test(arguments: [
+        (TimeAmount.seconds(60), "1m"), (.seconds(90), "90s"), (.milliseconds(1500), "1500ms"), (.hours(2), "2h"), (.zero, "0"),
+    ])
+    func format(amount: TimeAmount, text: String) {
+        #expect(DurationText.format(amount) == text)
+        #expect(DurationText.parse(text) == amount)
+    }
+}

@@ -145,6 +145,23 @@ struct RejectionTests {
         await chain.stop()
     }
 
+    @Test("a PostgreSQL client that never sends its startup packet is closed by the local proxy")
+    func localPreludeTimeout() async throws {
+        let chain = try await ProxyChain.start()
+        let material = try chain.pki.user(service: "echo1", protocolName: "postgres")
+        let (proxy, port, events) = try await chain.localProxy(material, timeouts: ProxyTimeouts(login: .milliseconds(300)))
+        let (elapsed, received) = try await TestClient.waitForClose(port: port)
+        #expect(received == 0)
+        #expect(elapsed >= .milliseconds(250))
+        let reason = try await events.first { event -> LocalProxyError? in
+            if case .connectionFailed(_, _, let reason) = event { return reason }
+            return nil
+        }
+        #expect(reason == .clientProtocol("the client sent no startup packet within 300ms"))
+        await proxy.stop()
+        await chain.stop()
+    }
+
     @Test("certificate without a database service on a database ALPN")
     func notADatabaseCertificate() async throws {
         let chain = try await ProxyChain.start()
