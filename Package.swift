@@ -98,7 +98,7 @@ let package = Package(
         .testTarget(
             name: "LocalDBProxyTests",
             dependencies: [
-                "LocalDBProxy", "ProxyCore", "WirePostgres",
+                "LocalDBProxy", "ProxyCore", "WirePostgres", "WireMySQL",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
