@@ -39,6 +39,10 @@ struct MySQLRouterSession {
     private var shift: UInt8 = 0
     /// The client has begun sending commands; they are held in `fromClient` until the OK.
     private var commandsStarted = false
+    /// The database asked for the password in clear text (caching_sha2_password's full
+    /// authentication, or mysql_clear_password).
+    private var cleartextExpected = false
+    private static let clearPasswordPlugin = "mysql_clear_password"
     private let identity: CertificateIdentity?
     private let service: String
     private let tlsMode: DatabaseTLS.Mode
@@ -136,6 +140,16 @@ struct MySQLRouterSession {
             case .error:
                 state = .done
                 return ([.sendToClient(toClient), .close(reason: "the database refused the login")], true)
+            case .authMoreData:
+                // caching_sha2_password's "perform full authentication": the client's next packet
+                // is its password in clear text, unless it asks for the server's RSA key (0x02).
+                if Array(packet.payload.readableBytesView) == [0x01, 0x04] { cleartextExpected = true }
+                return ([.sendToClient(toClient)], false)
+            case .authSwitch:
+                if let request = try? MySQLAuthSwitchRequest(decoding: packet.payload), request.pluginName == Self.clearPasswordPlugin {
+                    cleartextExpected = true
+                }
+                return ([.sendToClient(toClient)], false)
             default:
                 return ([.sendToClient(toClient)], false)
             }
@@ -157,6 +171,9 @@ struct MySQLRouterSession {
                 }
             } catch {
                 return ([fail(code: MySQLErrorCode.handshakeError, state: "08S01", "bad handshake response: \(error.message)", sequence: packet.sequenceID &+ 1)], true)
+            }
+            if tlsMode == .disable, response.authPluginName == Self.clearPasswordPlugin, !response.authResponse.isEmpty {
+                return ([refuseCleartext(sequence: packet.sequenceID &+ 1)], true)
             }
             if let refusal = MySQLLoginAuthorization.refusal(for: response, identity: identity, service: service) {
                 var payload = ByteBuffer()
@@ -193,10 +210,26 @@ struct MySQLRouterSession {
                 commandsStarted = true
                 return ([], true)
             }
+            if cleartextExpected {
+                cleartextExpected = false
+                let asksForKey = Array(packet.payload.readableBytesView) == [0x02]
+                if !asksForKey, tlsMode == .disable {
+                    return ([refuseCleartext(sequence: packet.sequenceID &+ 1)], true)
+                }
+            }
             return ([.sendToBackend(Self.frame(packet.payload, sequence: packet.sequenceID &+ shift))], false)
         default:
             return ([], false)
         }
+    }
+
+    /// A password in clear text only ever travels on TLS: the router's hop from the local proxy
+    /// is TLS, the database's must be too.
+    private mutating func refuseCleartext(sequence: UInt8) -> Action {
+        fail(
+            code: MySQLErrorCode.accessDenied, state: "28000",
+            "refusing to send a clear-text password to database \"\(service)\" over plain TCP; give the database a tls mode in the router configuration, or let the client use the RSA key exchange (no local TLS, --get-server-public-key)",
+            sequence: sequence)
     }
 
     private mutating func fail(code: UInt16, state sqlState: String, _ message: String, sequence: UInt8) -> Action {
