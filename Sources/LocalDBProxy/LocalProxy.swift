@@ -65,18 +65,26 @@ public final class LocalProxy: Sendable {
 
     /// Binds the listener and returns its address.
     public func start() async throws -> SocketAddress {
-        let bootstrap = ServerBootstrap(group: group)
+        var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
-            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(ChannelOptions.autoRead, value: false)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try self.accept(channel)
                 }
             }
-        let listener = try await bootstrap.bind(host: configuration.listenHost, port: configuration.listenPort).get()
+        let listener: Channel
+        if let path = configuration.unixSocketPath {
+            try UnixSocketFile.removeStale(at: path)
+            listener = try await bootstrap.bind(unixDomainSocketPath: path).get()
+            try UnixSocketFile.restrict(path, mode: configuration.unixSocketMode)
+        } else {
+            bootstrap = bootstrap
+                .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            listener = try await bootstrap.bind(host: configuration.listenHost, port: configuration.listenPort).get()
+        }
         state.withLockedValue { $0.listener = listener }
         guard let address = listener.localAddress else { throw LocalProxyStartError.noLocalAddress }
         logger.info("local proxy listening", metadata: [
@@ -94,6 +102,7 @@ public final class LocalProxy: Sendable {
             return state.listener
         }
         try? await listener?.close().get()
+        if let path = configuration.unixSocketPath { try? UnixSocketFile.removeStale(at: path) }
         while NIODeadline.now() < deadline, !(state.withLockedValue { $0.connections.isEmpty }) {
             try? await Task.sleep(for: .milliseconds(20))
         }

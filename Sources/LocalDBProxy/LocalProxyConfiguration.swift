@@ -23,13 +23,19 @@ public struct LocalProxyConfiguration: Sendable {
     /// answers SSLRequest with `S`, and accepts TLS sent directly). Nil: clients connect in
     /// plain text on the local socket, and SSLRequest is answered `N`.
     public var localTLS: TLSMaterial?
+    /// Listen on this unix domain socket instead of TCP (for PostgreSQL clients name it
+    /// `DIR/.s.PGSQL.<port>`, so `psql -h DIR -p <port>` finds it).
+    public var unixSocketPath: String?
+    /// File mode of the unix socket: owner only by default.
+    public var unixSocketMode: UInt16 = 0o600
 
     public init(
         routerHost: String, routerPort: Int, tls: TLSMaterial, serverName: String? = nil, insecure: Bool = false,
         listenHost: String = "127.0.0.1", listenPort: Int = 0, timeouts: ProxyTimeouts = .init(),
-        mysqlServerVersion: String? = nil, localTLS: TLSMaterial? = nil
+        mysqlServerVersion: String? = nil, localTLS: TLSMaterial? = nil, unixSocketPath: String? = nil
     ) {
         self.localTLS = localTLS
+        self.unixSocketPath = unixSocketPath
         self.routerHost = routerHost
         self.routerPort = routerPort
         self.tls = tls

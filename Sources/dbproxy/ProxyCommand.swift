@@ -26,6 +26,9 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: "Local address to listen on.")
     var listen: String = "127.0.0.1"
 
+    @Option(help: "Listen on a unix socket in this directory instead of TCP (PostgreSQL: DIR/.s.PGSQL.<port>, so `psql -h DIR` works; others: DIR/<service>.sock). Mode 0600.")
+    var unixSocket: String?
+
     @Option(help: "Server name (SNI) sent to the router; defaults to the router host.")
     var sni: String?
 
@@ -73,9 +76,17 @@ struct ProxyCommand: AsyncParsableCommand {
             }
             localTLSFiles = files
         }
+        let certificateProtocol = try? material.identity().databaseProtocol()
+        let socketPort = port == 0 ? 5432 : port
+        let socketPath = unixSocket.map { directory in
+            certificateProtocol?.isPostgresWire == true
+                ? (directory as NSString).appendingPathComponent(".s.PGSQL.\(socketPort)")
+                : (directory as NSString).appendingPathComponent("\((try? material.identity().routeToDatabase.serviceName) ?? "database").sock")
+        }
         let configuration = LocalProxyConfiguration(
             routerHost: routerHost, routerPort: routerPort, tls: material, serverName: sni, insecure: insecure,
-            listenHost: listen, listenPort: port, mysqlServerVersion: mysqlServerVersion, localTLS: localMaterial)
+            listenHost: listen, listenPort: port, mysqlServerVersion: mysqlServerVersion, localTLS: localMaterial,
+            unixSocketPath: socketPath)
         let localProxy: LocalProxy
         do {
             localProxy = try LocalProxy(configuration: configuration)
@@ -91,13 +102,19 @@ struct ProxyCommand: AsyncParsableCommand {
         let address = try await localProxy.start()
         let route = identity.routeToDatabase
         say("Started authenticated tunnel for the \(localProxy.databaseProtocol.displayName) database \"\(route.serviceName)\" on \(address.displayString) (router \(proxy), ALPN \(localProxy.applicationProtocols.map(\.rawValue).joined(separator: ", ")); certificate valid until \(Timestamp.format(identity.notAfter))).")
-        if port == 0 {
+        if port == 0, unixSocket == nil {
             say("To avoid port randomization, you can choose the listening port using the --port flag.")
         }
-        if let command = ConnectCommandText.make(
-            protocol: localProxy.databaseProtocol, route: route, host: "localhost", port: address.port ?? port,
-            localCA: localTLSFiles?.caCertificate)
-        {
+        let command: String?
+        if let unixSocket, let socketPath {
+            command = ConnectCommandText.unixSocket(
+                protocol: localProxy.databaseProtocol, route: route, directory: unixSocket, path: socketPath, port: socketPort)
+        } else {
+            command = ConnectCommandText.make(
+                protocol: localProxy.databaseProtocol, route: route, host: "localhost", port: address.port ?? port,
+                localCA: localTLSFiles?.caCertificate)
+        }
+        if let command {
             say("Use the following command to connect to the database or to the address above using other database GUI/CLI clients:")
             say("  $ \(command)")
         }
@@ -123,6 +140,22 @@ enum ConnectCommandText {
             return "mysql --user \(user) --database \(database) --port \(port) --host 127.0.0.1 --protocol TCP\(tls)"
         case .mongodb:
             return "mongosh \"mongodb://\(host):\(port)/\(database)?directConnection=true&serverSelectionTimeoutMS=5000\""
+        default:
+            return nil
+        }
+    }
+}
+
+extension ConnectCommandText {
+    /// The client command for a proxy listening on a unix socket.
+    static func unixSocket(protocol databaseProtocol: DatabaseProtocol, route: RouteToDatabase, directory: String, path: String, port: Int) -> String? {
+        let user = route.username.isEmpty ? "USER" : route.username
+        let database = route.database.isEmpty ? "DATABASE" : route.database
+        switch databaseProtocol {
+        case .postgres, .cockroachdb:
+            return "psql \"host=\(directory) port=\(port) user=\(user) dbname=\(database)\""
+        case .mysql:
+            return "mysql --user \(user) --database \(database) --socket \(path)"
         default:
             return nil
         }

@@ -32,8 +32,9 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 extension SocketAddress {
-    /// `127.0.0.1:3080` or `[::1]:3080`.
+    /// `127.0.0.1:3080`, `[::1]:3080`, or a unix socket's path.
     var displayString: String {
+        if let path = pathname { return path }
         guard let ip = ipAddress, let port else { return description }
         return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
     }

@@ -70,6 +70,24 @@ struct PostgresEndToEndTests {
         await chain.stop()
     }
 
+    @Test("a unix socket: psql -h DIR finds DIR/.s.PGSQL.5432 (mode 0600), removed again on stop")
+    func unixSocket() async throws {
+        let chain = try await startChain()
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/.s.PGSQL.5432"
+        let material = try chain.pki.user("trustuser", service: "pg-tls", protocolName: "postgres")
+        let (proxy, _, _) = try await chain.localProxy(material, unixSocketPath: path)
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let result = try psql("host=\(directory) port=5432 user=trustuser dbname=appdb", "select 'over ' || current_user")
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output == "over trustuser\n")
+        await proxy.stop()
+        #expect(!FileManager.default.fileExists(atPath: path))
+        await chain.stop()
+    }
+
     @Test("sslmode=require without local TLS: psql's own error, no silent plain text")
     func requireWithoutLocalTLS() async throws {
         let chain = try await startChain()

@@ -62,12 +62,12 @@ struct ProxyChain {
 
     /// Starts a local proxy for `material` pointed at this router (SNI `localhost`).
     func localProxy(
-        _ material: TLSMaterial, localTLS: TLSMaterial? = nil, timeouts: ProxyTimeouts = .init(),
+        _ material: TLSMaterial, localTLS: TLSMaterial? = nil, timeouts: ProxyTimeouts = .init(), unixSocketPath: String? = nil,
         clock: @escaping @Sendable () -> Date = { Date() }
     ) async throws -> (LocalProxy, Int, EventRecorder<LocalProxyEvent>) {
         let configuration = LocalProxyConfiguration(
             routerHost: "127.0.0.1", routerPort: routerPort, tls: material, serverName: "localhost", timeouts: timeouts,
-            localTLS: localTLS)
+            localTLS: localTLS, unixSocketPath: unixSocketPath)
         var logger = Logger(label: "test.local")
         logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         let proxy = try LocalProxy(configuration: configuration, logger: logger, clock: clock)
