@@ -76,12 +76,13 @@ struct ProxyCommand: AsyncParsableCommand {
             }
             localTLSFiles = files
         }
-        let certificateProtocol = try? material.identity().databaseProtocol()
+        let certificateIdentity = try? material.identity()
+        let postgresSocket = (try? certificateIdentity?.databaseProtocol())?.isPostgresWire ?? false
         let socketPort = port == 0 ? 5432 : port
         let socketPath = unixSocket.map { directory in
-            certificateProtocol?.isPostgresWire == true
+            postgresSocket
                 ? (directory as NSString).appendingPathComponent(".s.PGSQL.\(socketPort)")
-                : (directory as NSString).appendingPathComponent("\((try? material.identity().routeToDatabase.serviceName) ?? "database").sock")
+                : (directory as NSString).appendingPathComponent("\(certificateIdentity?.routeToDatabase.serviceName ?? "database").sock")
         }
         let configuration = LocalProxyConfiguration(
             routerHost: routerHost, routerPort: routerPort, tls: material, serverName: sni, insecure: insecure,

@@ -20,24 +20,8 @@ struct CopyInWorkload {
         let (digest, sentBytes) = try stream(connection, targetBytes: targetBytes)
         let copySeconds = stopwatch.seconds
 
-        let digestWatch = Stopwatch()
-        let serverDigest = try RowDigest.server(connection, table: table)
-        let digestSeconds = digestWatch.seconds
-
-        Output.fact("copy_in_rows", digest.rows)
-        Output.fact("copy_in_bytes", sentBytes)
-        Output.fact("seconds", copySeconds)
-        Output.fact("mb_per_s", Stopwatch.mebibytesPerSecond(bytes: sentBytes, seconds: copySeconds))
-        Output.fact("server_digest_seconds", digestSeconds)
-        Output.fact("client_digest", digest.text)
-        Output.fact("server_digest", serverDigest)
-        guard digest.text == serverDigest else {
-            throw Failure("copy-in digest mismatch: client \(digest.text), server \(serverDigest)")
-        }
-        if !keep {
-            try connection.execute("drop table \(table)")
-        }
-        Output.fact("table_kept", keep ? "true" : "false")
+        try CopyResult.check(
+            "copy_in", digest: digest, bytes: sentBytes, seconds: copySeconds, table: table, keep: keep, on: connection)
     }
 
     /// Sends rows until at least `targetBytes` of COPY text went out; memory stays at one chunk.

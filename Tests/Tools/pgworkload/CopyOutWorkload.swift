@@ -15,24 +15,8 @@ struct CopyOutWorkload {
         let (digest, receivedBytes) = try receive(connection)
         let copySeconds = stopwatch.seconds
 
-        let digestWatch = Stopwatch()
-        let serverDigest = try RowDigest.server(connection, table: table)
-        let digestSeconds = digestWatch.seconds
-
-        Output.fact("copy_out_rows", digest.rows)
-        Output.fact("copy_out_bytes", receivedBytes)
-        Output.fact("seconds", copySeconds)
-        Output.fact("mb_per_s", Stopwatch.mebibytesPerSecond(bytes: receivedBytes, seconds: copySeconds))
-        Output.fact("server_digest_seconds", digestSeconds)
-        Output.fact("client_digest", digest.text)
-        Output.fact("server_digest", serverDigest)
-        guard digest.text == serverDigest else {
-            throw Failure("copy-out digest mismatch: client \(digest.text), server \(serverDigest)")
-        }
-        if !keep {
-            try connection.execute("drop table \(table)")
-        }
-        Output.fact("table_kept", keep ? "true" : "false")
+        try CopyResult.check(
+            "copy_out", digest: digest, bytes: receivedBytes, seconds: copySeconds, table: table, keep: keep, on: connection)
     }
 
     private func receive(_ connection: PGConnection) throws -> (RowDigest, Int) {
