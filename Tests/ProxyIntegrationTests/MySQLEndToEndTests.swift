@@ -1,6 +1,7 @@
 import Foundation
 import LocalDBProxy
 import NIOCore
+import NIOSSL
 import ProxyCore
 import ServerALPN
 import Testing
@@ -21,7 +22,18 @@ struct MySQLEndToEndTests {
                 tls: DatabaseTLS(mode: .verifyFull, trustRoots: roots, serverName: "localhost")),
             DatabaseRoute(name: "my-plain", databaseProtocol: .mysql, address: address),
             DatabaseRoute(name: "my-down", databaseProtocol: .mysql, address: HostAndPort(host: "127.0.0.1", port: 1)),
-        ])
+        ] + secureRoutes(roots: roots))
+    }
+
+    /// The require_secure_transport MariaDB, reached over TLS (`my-secure`) and, wrongly, without (`my-secure-plain`).
+    private func secureRoutes(roots: [NIOSSLCertificate]) -> [DatabaseRoute] {
+        let address = HostAndPort(host: DevDatabase.mariaDBHost, port: DevDatabase.secureMariaDBPort)
+        return [
+            DatabaseRoute(
+                name: "my-secure", databaseProtocol: .mysql, address: address,
+                tls: DatabaseTLS(mode: .verifyFull, trustRoots: roots, serverName: "localhost")),
+            DatabaseRoute(name: "my-secure-plain", databaseProtocol: .mysql, address: address),
+        ]
     }
 
     private func proxy(
@@ -95,6 +107,26 @@ struct MySQLEndToEndTests {
         #expect(refused.status != 0)
         #expect(refused.output.contains("ERROR 1045 (28000): Access denied for user 'tlsuser'"), "\(refused.output)")
         await overTLS.stop()
+        await plain.stop()
+        await chain.stop()
+    }
+
+    @Test("a server with require_secure_transport=ON: every login works over the router's TLS, none in plain text")
+    func requireSecureTransportServer() async throws {
+        try await DevDatabase.requireSecureMariaDB()
+        let chain = try await startChain()
+        for (user, password) in [("alice", "alice-pw"), ("eduser", "ed-pw")] {
+            let (overTLS, port) = try await self.proxy(chain, user: user, service: "my-secure")
+            let good = try mariadb(port: port, user: user, password: password,
+                                   "select current_user(), @@require_secure_transport; show session status like 'Ssl_version'")
+            #expect(good.status == 0, "\(good.output)")
+            #expect(good.output == "\(user)@%\t1\nSsl_version\tTLSv1.3\n", "\(good.output)")
+            await overTLS.stop()
+        }
+        let (plain, plainPort) = try await self.proxy(chain, user: "alice", service: "my-secure-plain")
+        let refused = try mariadb(port: plainPort, user: "alice", password: "alice-pw", "select 1")
+        #expect(refused.status != 0)
+        #expect(refused.output.contains("ERROR 1045 (28000): Access denied for user 'alice'"), "\(refused.output)")
         await plain.stop()
         await chain.stop()
     }

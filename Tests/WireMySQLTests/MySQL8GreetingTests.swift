@@ -30,6 +30,19 @@ struct MySQL8GreetingTests {
         52 5c 55 78 7a 7c 21 29  4b 00
         """)
 
+    /// The second Protocol::HandshakeV10 example of the protocol documentation (the doxygen of
+    /// MySQL's sql/auth/sql_authentication.cc, published on dev.mysql.com): server 5.6.4-m7-log
+    /// with CLIENT_PLUGIN_AUTH, a 21-byte scramble length and the plugin name. The documentation's
+    /// examples stop at 5.6; none shows a MySQL 8 server.
+    static let mysql56 = hex("""
+        50 00 00 00 0a 35 2e 36  2e 34 2d 6d 37 2d 6c 6f
+        67 00 56 0a 00 00 52 42  33 76 7a 26 47 72 00 ff
+        ff 08 02 00 0f c0 15 00  00 00 00 00 00 00 00 00
+        00 2b 79 44 26 2f 5a 5a  33 30 35 5a 47 00 6d 79
+        73 71 6c 5f 6e 61 74 69  76 65 5f 70 61 73 73 77
+        6f 72 64 00
+        """)
+
     static func payload(_ bytes: [UInt8]) throws -> MySQLPacket {
         var buffer = ByteBuffer(bytes: bytes)
         let packets = try Framing.packets(&buffer)
@@ -64,6 +77,22 @@ struct MySQL8GreetingTests {
         #expect(greeting.characterSet == 8)
         #expect(greeting.authPluginData == hex("22 3d 4e 50 29 75 39 56 29 64 40 52 5c 55 78 7a 7c 21 29 4b"))
         #expect(greeting.authPluginName == nil)
+        #expect(written(greeting.write) == packet.payload.bytes)
+    }
+
+    @Test("the documentation's 5.6 example (plugin auth, mysql_native_password) decodes and re-encodes byte-identically")
+    func mysql56Greeting() throws {
+        let packet = try Self.payload(Self.mysql56)
+        #expect(packet.payload.readableBytes == 80)
+        let greeting = try MySQLHandshakeV10(decoding: packet.payload)
+        #expect(greeting.serverVersion == "5.6.4-m7-log")
+        #expect(greeting.connectionID == 0x0A56)
+        #expect(greeting.capabilities.rawValue == 0xC00F_FFFF)
+        #expect(greeting.capabilities.isSuperset(of: [.protocol41, .secureConnection, .pluginAuth, .ssl]))
+        #expect(greeting.characterSet == 8)
+        #expect(greeting.statusFlags == 2)
+        #expect(greeting.authPluginData == hex("52 42 33 76 7a 26 47 72 2b 79 44 26 2f 5a 5a 33 30 35 5a 47"))
+        #expect(greeting.authPluginName == "mysql_native_password")
         #expect(written(greeting.write) == packet.payload.bytes)
     }
 

@@ -14,15 +14,28 @@ enum DevDatabase {
     static var mariaDBHost: String { env("DEV_DB_MARIA_HOST") ?? "127.0.0.1" }
     static var mariaDBPort: Int { env("DEV_DB_MARIA_PORT").flatMap(Int.init) ?? 33307 }
 
+    /// The second MariaDB, started with require_secure_transport=ON (`mariadb-secure`).
+    static var secureMariaDBPort: Int { env("DEV_DB_MARIA_SECURE_PORT").flatMap(Int.init) ?? 33308 }
+
     /// Fails the test (never skips it) when MariaDB is not listening.
     static func requireMariaDB() async throws {
+        try await requireListening(host: mariaDBHost, port: mariaDBPort, name: "MariaDB", devDBName: "mariadb")
+    }
+
+    /// Fails the test (never skips it) when the require_secure_transport MariaDB is not listening.
+    static func requireSecureMariaDB() async throws {
+        try await requireListening(host: mariaDBHost, port: secureMariaDBPort, name: "MariaDB (require_secure_transport)",
+                                   devDBName: "mariadb-secure")
+    }
+
+    private static func requireListening(host: String, port: Int, name: String, devDBName: String) async throws {
         do {
             let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(.seconds(2))
-                .connect(host: mariaDBHost, port: mariaDBPort).get()
+                .connect(host: host, port: port).get()
             try await channel.close().get()
         } catch {
-            throw DevDatabaseMissing(what: "MariaDB is not listening on \(mariaDBHost):\(mariaDBPort) (\(error)); start it with `scripts/dev-db start mariadb`")
+            throw DevDatabaseMissing(what: "\(name) is not listening on \(host):\(port) (\(error)); start it with `scripts/dev-db start \(devDBName)`")
         }
     }
 
