@@ -33,8 +33,17 @@ let package = Package(
         ),
         .target(
             name: "WireMongo",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["CZlib", .product(name: "NIOCore", package: "swift-nio")],
             path: "Sources/Wire/Mongo"
+        ),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .testTarget(
+            name: "WireMongoTests",
+            dependencies: [
+                "WireMongo", "CZlib",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
         ),
         .target(
             name: "ProxyCore",
@@ -98,7 +107,7 @@ let package = Package(
         .testTarget(
             name: "LocalDBProxyTests",
             dependencies: [
-                "LocalDBProxy", "ProxyCore", "WirePostgres", "WireMySQL",
+                "LocalDBProxy", "ProxyCore", "WirePostgres", "WireMySQL", "WireMongo",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
@@ -149,7 +158,7 @@ let package = Package(
         .testTarget(
             name: "ServerALPNTests",
             dependencies: [
-                "ServerALPN", "ProxyCore", "WireMySQL",
+                "ServerALPN", "ProxyCore", "WireMySQL", "WireMongo",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),

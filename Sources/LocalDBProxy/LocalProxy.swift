@@ -131,12 +131,17 @@ public final class LocalProxy: Sendable {
             state.withLockedValue { _ = $0.connections.removeValue(forKey: key) }
         }
         let postgres = databaseProtocol.isPostgresWire
+        let mongo = databaseProtocol == .mongodb
+        let firstMongoRequest = MongoFirstRequest()
         let tunnel = Tunnel(
             client: channel, id: connectionIDs.next(), configuration: configuration, sslContext: sslContext,
-            identity: identity, now: now, logger: logger, hasPrelude: postgres,
-            nativeError: Self.nativeError(for: databaseProtocol),
+            identity: identity, now: now, logger: logger, hasPrelude: postgres || mongo,
+            nativeError: mongo ? Self.mongoError(firstMongoRequest) : Self.nativeError(for: databaseProtocol),
             emit: { [continuation] in continuation.yield($0) })
         let operations = channel.pipeline.syncOperations
+        if mongo {
+            try operations.addHandler(MongoClientStreamHandler(localTLS: localTLSContext, tunnel: tunnel, firstRequest: firstMongoRequest))
+        }
         if postgres {
             try operations.addHandler(PostgresPreludeHandler(localTLS: localTLSContext, tunnel: tunnel))
         }
@@ -163,6 +168,12 @@ extension LocalProxy {
             return { error, allocator in error.mysqlErrorPacket(allocator: allocator) }
         }
         return nil
+    }
+
+    /// A MongoDB client is told as the reply to its first request; before it has sent one (the
+    /// tunnel waits for it) there is nothing to reply to, and the connection just closes.
+    static func mongoError(_ first: MongoFirstRequest) -> (LocalProxyError, ByteBufferAllocator) -> ByteBuffer {
+        { error, _ in first.header.map { error.mongoErrorReply(replyingTo: $0) } ?? ByteBuffer() }
     }
 }
 

@@ -189,6 +189,16 @@ final class Tunnel {
         client.writeAndFlush(message).whenComplete { [client] _ in client.close(promise: nil) }
     }
 
+    /// The client broke its protocol after its first request (a bad message header): the
+    /// connection is being closed.
+    func clientBrokeProtocol(_ reason: String) {
+        guard !failed else { return }
+        failed = true
+        logger.warning("client broke the protocol; closing", metadata: ["reason": "\(reason)"])
+        emit(.connectionFailed(connection: id, client: clientAddress, reason: .clientProtocol(reason)))
+        ready?.upstream.close(promise: nil)
+    }
+
     func upstreamClosed(bytesFromClient: Int, bytesFromRouter: Int) {
         emit(.tunnelClosed(connection: id, bytesFromClient: bytesFromClient, bytesFromRouter: bytesFromRouter))
     }

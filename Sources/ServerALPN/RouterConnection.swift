@@ -149,6 +149,9 @@ final class RouterConnection {
             if let database = destination.database, database.databaseProtocol.isPostgresWire {
                 return startPostgres(destination: destination, database: database, session: session)
             }
+            if let database = destination.database, database.databaseProtocol == .mongodb {
+                return MongoSessionDriver(connection: self, database: database, destination: destination).start(after: session)
+            }
             if let database = destination.database, database.databaseProtocol == .mysql {
                 do {
                     try MySQLSessionDriver(connection: self, database: database, destination: destination).start(after: session)
@@ -342,11 +345,15 @@ final class TLSSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
-    /// Puts `next` (the glue, or a protocol handler) after this handler, passes on what was
-    /// held and leaves the pipeline.
-    func handOver(to next: any ChannelHandler) throws {
+    /// Puts `handlers` (the glue, or protocol handlers then the glue) after this handler, in
+    /// order, passes on what was held and leaves the pipeline.
+    func handOver(to handlers: any ChannelHandler...) throws {
         guard let context else { throw ChannelError.ioOnClosedChannel }
-        try context.pipeline.syncOperations.addHandler(next, position: .after(self))
+        var position: ChannelPipeline.SynchronousOperations.Position = .after(self)
+        for handler in handlers {
+            try context.pipeline.syncOperations.addHandler(handler, position: position)
+            position = .after(handler)
+        }
         connection.logHandOver(bytes: held.byteCount)
         held.replay(from: context)
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)

@@ -140,7 +140,8 @@ enum ConnectCommandText {
             let tls = localCA.map { " --ssl-verify-server-cert --ssl-ca \($0)" } ?? ""
             return "mysql --user \(user) --database \(database) --port \(port) --host 127.0.0.1 --protocol TCP\(tls)"
         case .mongodb:
-            return "mongosh \"mongodb://\(host):\(port)/\(database)?directConnection=true&serverSelectionTimeoutMS=5000\""
+            let tls = localCA.map { "&tls=true&tlsCAFile=\($0)" } ?? ""
+            return "mongosh \"mongodb://\(host):\(port)/\(database)?directConnection=true&serverSelectionTimeoutMS=5000\(tls)\""
         default:
             return nil
         }
@@ -157,6 +158,10 @@ extension ConnectCommandText {
             return "psql \"host=\(directory) port=\(port) user=\(user) dbname=\(database)\""
         case .mysql:
             return "mysql --user \(user) --database \(database) --socket \(path)"
+        case .mongodb:
+            // A MongoDB URI names a socket by its percent-encoded path.
+            let encoded = path.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? path
+            return "mongosh \"mongodb://\(encoded)/\(database)?directConnection=true&serverSelectionTimeoutMS=5000\""
         default:
             return nil
         }

@@ -17,6 +17,22 @@ enum DevDatabase {
     /// The second MariaDB, started with require_secure_transport=ON (`mariadb-secure`).
     static var secureMariaDBPort: Int { env("DEV_DB_MARIA_SECURE_PORT").flatMap(Int.init) ?? 33308 }
 
+    static var mongoHost: String { env("DEV_DB_MONGO_HOST") ?? "127.0.0.1" }
+    static var mongoPort: Int { env("DEV_DB_MONGO_PORT").flatMap(Int.init) ?? 57017 }
+    /// `mongod` (docker-compose.yml's mongo:7) or `wire-test-server` (Tests/Fixtures/mongo).
+    static var mongoKind: String { env("DEV_DB_MONGO_KIND") ?? "wire-test-server" }
+
+    /// Fails the test (never skips it) when the MongoDB server is not listening, and says which
+    /// server the test runs against.
+    static func requireMongo() async throws {
+        try await requireListening(host: mongoHost, port: mongoPort, name: "MongoDB (\(mongoKind))", devDBName: "mongo")
+        if mongoKind == "mongod" {
+            print("MongoDB tests run against mongod (docker-compose.yml mongo:7) on \(mongoHost):\(mongoPort)")
+        } else {
+            print("MongoDB tests run against the wire-protocol test server of Tests/Fixtures/mongo (pymongo's bson + mongomock), not mongod: mongod is not packaged for this machine")
+        }
+    }
+
     /// Fails the test (never skips it) when MariaDB is not listening.
     static func requireMariaDB() async throws {
         try await requireListening(host: mariaDBHost, port: mariaDBPort, name: "MariaDB", devDBName: "mariadb")
@@ -151,7 +167,10 @@ enum WorkloadTool {
     }
 
     static func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, facts: [String: String], output: String) {
-        let result = try Command.run([try path(name)] + arguments)
+        facts(of: try Command.run([try path(name)] + arguments))
+    }
+
+    static func facts(of result: Command.Result) -> (status: Int32, facts: [String: String], output: String) {
         var facts: [String: String] = [:]
         for line in result.output.split(separator: "\n") {
             guard let equals = line.firstIndex(of: "=") else { continue }
@@ -165,6 +184,18 @@ enum WorkloadTool {
 enum PGWorkload {
     static func run(_ conninfo: String, _ arguments: [String]) throws -> (status: Int32, facts: [String: String], output: String) {
         try WorkloadTool.run("pgworkload", [conninfo] + arguments)
+    }
+}
+
+/// `python3 Tests/Tools/mongoworkload/mongoworkload.py URI ARGUMENTS...` (pymongo).
+enum MongoWorkload {
+    static var script: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Tools/mongoworkload/mongoworkload.py").path
+    }
+
+    static func run(_ uri: String, _ arguments: [String]) throws -> (status: Int32, facts: [String: String], output: String) {
+        WorkloadTool.facts(of: try Command.run(["python3", script, uri] + arguments))
     }
 }
 

@@ -25,10 +25,11 @@ struct TestPKI {
     /// TLS material of a database user certificate, signed by the user CA unless `issuer` is given.
     func user(
         _ name: String = "alice", service: String = "echo1", protocolName: String = "redis",
-        notBefore: Date = Date() - 60, validFor: TimeInterval = 3600, issuer: DevCertificateAuthority? = nil
+        notBefore: Date = Date() - 60, validFor: TimeInterval = 3600, issuer: DevCertificateAuthority? = nil,
+        database: String = "appdb"
     ) throws -> TLSMaterial {
         var request = UserCertificateRequest(
-            user: name, route: RouteToDatabase(serviceName: service, protocolName: protocolName, username: name, database: "appdb"),
+            user: name, route: RouteToDatabase(serviceName: service, protocolName: protocolName, username: name, database: database),
             notBefore: notBefore, validFor: validFor)
         request.roles = ["dev"]
         let issued = try (issuer ?? userCA).issueUser(request)
