@@ -201,6 +201,37 @@ struct MongoEndToEndTests {
         await chain.stop()
     }
 
+    /// Tests/Fixtures/mongo/raw_request.py PORT KIND: one hand-made message, what came back.
+    private func raw(port: Int, _ kind: String) throws -> [String: String] {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/mongo/raw_request.py").path
+        return WorkloadTool.facts(of: try Command.run(["python3", script, "\(port)", kind])).facts
+    }
+
+    @Test("bad input: a 15-byte header (local proxy) and a wrong checksum (router) get ProtocolError replies, then the close; the next client works")
+    func badInput() async throws {
+        let chain = try await startChain()
+        let (proxy, port) = try await self.proxy(chain)
+        let short = try raw(port: port, "short-length")
+        #expect(short["reply_to"] == "4242")
+        #expect(short["reply_code"] == "17")
+        #expect(short["reply_errmsg"]?.hasPrefix("dbproxy: ") == true, "\(short)")
+        #expect(short["closed"] == "yes")
+        let checksum = try raw(port: port, "bad-checksum")
+        #expect(checksum["reply_to"] == "4243")
+        #expect(checksum["reply_code"] == "17")
+        #expect(checksum["reply_errmsg"]?.hasPrefix("dbproxy router: ") == true, "\(checksum)")
+        #expect(checksum["reply_errmsg"]?.lowercased().contains("checksum") == true, "\(checksum)")
+        #expect(checksum["closed"] == "yes")
+        let moreToCome = try raw(port: port, "other-db-more-to-come")
+        #expect(moreToCome["reply_code"] == nil, "\(moreToCome)")
+        #expect(moreToCome["closed"] == "yes")
+        let next = try MongoWorkload.run(uri(port: port), ["command"])
+        #expect(next.status == 0, "\(next.output)")
+        await proxy.stop()
+        await chain.stop()
+    }
+
     @Test("an expired certificate: the driver shows the local proxy's reply to its hello")
     func expiredCertificate() async throws {
         let chain = try await startChain()
