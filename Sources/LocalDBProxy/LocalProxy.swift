@@ -52,7 +52,7 @@ public final class LocalProxy: Sendable {
         self.logger = logger
         self.now = now
         identity = try configuration.tls.identity()
-        databaseProtocol = try identity.databaseProtocol()
+        databaseProtocol = try configuration.databaseProtocol ?? identity.databaseProtocol()
         applicationProtocols = ALPNProtocol.clientOffer(for: databaseProtocol, mysqlServerVersion: configuration.mysqlServerVersion)
         sslContext = try NIOSSLContext(configuration: .proxyClient(
             material: configuration.tls, applicationProtocols: applicationProtocols.map(\.rawValue), insecure: configuration.insecure))
@@ -103,6 +103,7 @@ public final class LocalProxy: Sendable {
         }
         try? await listener?.close().get()
         if let path = configuration.unixSocketPath { try? UnixSocketFile.removeStale(at: path) }
+        continuation.yield(.draining(openConnections: openConnections))
         while NIODeadline.now() < deadline, !(state.withLockedValue { $0.connections.isEmpty }) {
             try? await Task.sleep(for: .milliseconds(20))
         }
@@ -118,12 +119,14 @@ public final class LocalProxy: Sendable {
 
     private func accept(_ channel: Channel) throws {
         let key = ObjectIdentifier(channel)
-        let admitted = state.withLockedValue { state -> Bool in
-            guard !state.stopping else { return false }
+        let limit = configuration.maxConnections
+        let admitted = state.withLockedValue { state -> Bool? in
+            guard !state.stopping else { return nil }
+            let full = limit.map { state.connections.count >= $0 } ?? false
             state.connections[key] = channel
-            return true
+            return !full
         }
-        guard admitted else {
+        guard let admitted else {
             channel.close(promise: nil)
             return
         }
@@ -137,6 +140,7 @@ public final class LocalProxy: Sendable {
             client: channel, id: connectionIDs.next(), configuration: configuration, sslContext: sslContext,
             identity: identity, now: now, logger: logger, hasPrelude: postgres || mongo,
             nativeError: mongo ? Self.mongoError(firstMongoRequest) : Self.nativeError(for: databaseProtocol),
+            refusal: admitted ? nil : .tooManyConnections(limit: limit ?? 0),
             emit: { [continuation] in continuation.yield($0) })
         let operations = channel.pipeline.syncOperations
         if mongo {

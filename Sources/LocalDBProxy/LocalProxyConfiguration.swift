@@ -28,6 +28,11 @@ public struct LocalProxyConfiguration: Sendable {
     public var unixSocketPath: String?
     /// File mode of the unix socket: owner only by default.
     public var unixSocketMode: UInt16 = 0o600
+    /// The database protocol to speak; nil: the one the certificate names (RouteToDatabase.Protocol).
+    public var databaseProtocol: DatabaseProtocol?
+    /// At most this many client connections at a time; more are refused in the client's own
+    /// protocol (nil: no limit).
+    public var maxConnections: Int?
 
     public init(
         routerHost: String, routerPort: Int, tls: TLSMaterial, serverName: String? = nil, insecure: Bool = false,

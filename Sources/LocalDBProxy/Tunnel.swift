@@ -21,6 +21,10 @@ final class Tunnel {
     private var deadline: Scheduled<Void>?
     private var preludeDeadline: Scheduled<Void>?
     private var failed = false
+    private let acceptedAt = ContinuousClock.now
+    private var readyAt: ContinuousClock.Instant?
+    /// Refuse at once with this reason instead of dialling (e.g. too many connections).
+    private let refusal: LocalProxyError?
     /// Whether a protocol prelude runs on the client side, and how far it got.
     private var prelude: PreludeState
     /// The router connection once its TLS handshake completed.
@@ -40,8 +44,9 @@ final class Tunnel {
         client: Channel, id: UInt64, configuration: LocalProxyConfiguration, sslContext: NIOSSLContext,
         identity: CertificateIdentity, now: @escaping @Sendable () -> Date, logger: Logger,
         hasPrelude: Bool = false, nativeError: ((LocalProxyError, ByteBufferAllocator) -> ByteBuffer)? = nil,
-        emit: @escaping @Sendable (LocalProxyEvent) -> Void
+        refusal: LocalProxyError? = nil, emit: @escaping @Sendable (LocalProxyEvent) -> Void
     ) {
+        self.refusal = refusal
         self.prelude = hasPrelude ? .running : .none
         self.nativeError = nativeError
         self.client = client
@@ -71,6 +76,7 @@ final class Tunnel {
                 tunnel.client.close(promise: nil)
             }
         }
+        if let refusal { return fail(refusal) }
         do {
             try identity.checkValidity(at: now())
         } catch {
@@ -110,6 +116,7 @@ final class Tunnel {
     /// The TLS handshake with the router completed: splice once the client's prelude is done.
     func upstreamReady(_ upstream: Channel, session: UpstreamSessionHandler, negotiatedProtocol: String?) {
         deadline?.cancel()
+        readyAt = .now
         guard !failed, client.isActive else {
             upstream.close(promise: nil)
             return
@@ -162,7 +169,9 @@ final class Tunnel {
             session.replayHeld()
             _ = client.setOption(ChannelOptions.autoRead, value: true)
             logger.debug("tunnel open", metadata: ["alpn": "\(negotiatedProtocol ?? "-")"])
-            emit(.tunnelOpened(connection: id, client: clientAddress, negotiatedProtocol: negotiatedProtocol))
+            emit(.connectionOpened(.init(
+                connection: id, client: clientAddress, negotiatedProtocol: negotiatedProtocol,
+                dialDuration: acceptedAt.duration(to: readyAt ?? .now))))
         } catch {
             upstream.close(promise: nil)
             fail(.tlsRefused("cannot splice: \(error)"))
@@ -200,7 +209,9 @@ final class Tunnel {
     }
 
     func upstreamClosed(bytesFromClient: Int, bytesFromRouter: Int) {
-        emit(.tunnelClosed(connection: id, bytesFromClient: bytesFromClient, bytesFromRouter: bytesFromRouter))
+        emit(.connectionClosed(.init(
+            connection: id, bytesFromClient: bytesFromClient, bytesFromRouter: bytesFromRouter,
+            duration: acceptedAt.duration(to: .now))))
     }
 
     func fail(_ reason: LocalProxyError) {

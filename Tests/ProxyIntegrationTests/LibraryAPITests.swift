@@ -65,7 +65,7 @@ struct LibraryAPITests {
         let (proxy, port, events) = try await chain.localProxy(try chain.pki.user())
         // A transfer that is under way while stop() is called still completes.
         async let transfer = TestClient.exchange(port: port, total: 8 * 1024 * 1024)
-        _ = try await events.first { event -> Bool? in if case .tunnelOpened = event { true } else { nil } }
+        _ = try await events.first { event -> Bool? in if case .connectionOpened = event { true } else { nil } }
         async let stopping: Void = proxy.stop(deadline: .now() + .seconds(20))
         let result = try await transfer
         #expect(result.receivedSHA256 == result.sentSHA256)

@@ -25,7 +25,7 @@ struct TunnelTransferTests {
         #expect(result.receivedBytes == total)
         #expect(result.receivedSHA256 == result.sentSHA256)
         let negotiated = try await events.first { event -> String? in
-            if case .tunnelOpened(_, _, let alpn) = event { return alpn ?? "" }
+            if case .connectionOpened(let opened) = event { return opened.negotiatedProtocol ?? "" }
             return nil
         }
         #expect(negotiated == expectedALPN)

@@ -12,6 +12,7 @@ extension LocalProxyError {
             case .tlsRefused: (6, "HostUnreachable", "check that the router trusts the CA of your certificate and --ca names the router's CA")
             case .handshakeTimeout: (89, "NetworkTimeout", "check the router's load and the network path to it")
             case .clientProtocol: (17, "ProtocolError", "")
+            case .tooManyConnections: (1, "InternalError", "close idle connections, or start the local proxy with a larger --max-connections")
             }
         let reply = MongoErrorReply(message: "dbproxy: \(description)" + (hint.isEmpty ? "" : "; \(hint)"), code: code, codeName: codeName)
         return reply.encoded(replyingTo: request, requestID: 1)

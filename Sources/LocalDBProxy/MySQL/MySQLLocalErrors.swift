@@ -12,6 +12,7 @@ extension LocalProxyError {
             case .tlsRefused: (MySQLErrorCode.unknownError, "HY000", "check that the router trusts the CA of your certificate and --ca names the router's CA")
             case .handshakeTimeout: (MySQLErrorCode.unknownError, "HY000", "check the router's load and the network path to it")
             case .clientProtocol: (MySQLErrorCode.handshakeError, "08S01", "")
+            case .tooManyConnections: (MySQLErrorCode.tooManyConnections, "08004", "close idle connections, or start the local proxy with a larger --max-connections")
             }
         var payload = allocator.buffer(capacity: 256)
         MySQLErrorPacket(code: code, sqlState: state, message: "dbproxy: \(description)" + (hint.isEmpty ? "" : "; \(hint)")).write(into: &payload)

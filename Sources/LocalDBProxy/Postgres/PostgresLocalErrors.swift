@@ -22,6 +22,11 @@ extension LocalProxyError {
                 hint: "Check that the router trusts the CA that issued your certificate, that --ca names the CA of the router's certificate, and the router's log for the reason.")
         case .clientProtocol(let reason):
             PostgresErrorResponse(severity: .fatal, sqlState: PostgresSQLState.protocolViolation, message: "dbproxy: \(reason)")
+        case .tooManyConnections:
+            PostgresErrorResponse(
+                severity: .fatal, sqlState: PostgresSQLState.tooManyConnections,
+                message: "dbproxy: \(description)",
+                hint: "Close idle connections, or start the local proxy with a larger --max-connections.")
         case .handshakeTimeout:
             PostgresErrorResponse(
                 severity: .fatal, sqlState: PostgresSQLState.connectionFailure,

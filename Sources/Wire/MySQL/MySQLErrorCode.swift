@@ -8,6 +8,8 @@ public enum MySQLErrorCode {
     /// error numbers (2000-2999, `CR_*`) in a server's ERR packet are refused by libmariadb as
     /// a malformed packet, so they never go on the wire.
     public static let unknownError: UInt16 = 1105
+    /// ER_CON_COUNT_ERROR: "Too many connections".
+    public static let tooManyConnections: UInt16 = 1040
     /// `CR_CONNECTION_ERROR`: cannot connect through the local socket (client side only).
     public static let connectionError: UInt16 = 2002
     /// `CR_CONN_HOST_ERROR`: cannot connect to the server host (client side only).

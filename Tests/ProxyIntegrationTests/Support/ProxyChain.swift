@@ -63,11 +63,12 @@ struct ProxyChain {
     /// Starts a local proxy for `material` pointed at this router (SNI `localhost`).
     func localProxy(
         _ material: TLSMaterial, localTLS: TLSMaterial? = nil, timeouts: ProxyTimeouts = .init(), unixSocketPath: String? = nil,
-        clock: @escaping @Sendable () -> Date = { Date() }
+        clock: @escaping @Sendable () -> Date = { Date() }, configure: (inout LocalProxyConfiguration) -> Void = { _ in }
     ) async throws -> (LocalProxy, Int, EventRecorder<LocalProxyEvent>) {
-        let configuration = LocalProxyConfiguration(
+        var configuration = LocalProxyConfiguration(
             routerHost: "127.0.0.1", routerPort: routerPort, tls: material, serverName: "localhost", timeouts: timeouts,
             localTLS: localTLS, unixSocketPath: unixSocketPath)
+        configure(&configuration)
         var logger = Logger(label: "test.local")
         logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         let proxy = try LocalProxy(configuration: configuration, logger: logger, clock: clock)
