@@ -117,6 +117,16 @@ public final class LocalProxy: Sendable {
     /// Number of client connections currently open.
     public var openConnections: Int { state.withLockedValue { $0.connections.count } }
 
+    /// Whether the proxy takes new connections now: listening, not stopping, below
+    /// `maxConnections`. For readiness probes; it does not dial the router.
+    public var status: LocalProxyStatus {
+        state.withLockedValue { state in
+            LocalProxyStatus(
+                listening: state.listener != nil && !state.stopping, draining: state.stopping,
+                openConnections: state.connections.count, maxConnections: configuration.maxConnections)
+        }
+    }
+
     private func accept(_ channel: Channel) throws {
         let key = ObjectIdentifier(channel)
         let limit = configuration.maxConnections

@@ -77,3 +77,18 @@ public enum LocalProxyError: Error, Hashable, CustomStringConvertible {
         }
     }
 }
+
+/// A snapshot of a local proxy's state, for health checks.
+public struct LocalProxyStatus: Sendable, Hashable {
+    /// The listener is bound and new connections are accepted.
+    public var listening: Bool
+    /// `stop` began.
+    public var draining: Bool
+    public var openConnections: Int
+    public var maxConnections: Int?
+
+    /// Listening, not draining, and below the connection limit.
+    public var isReady: Bool {
+        listening && !draining && (maxConnections.map { openConnections < $0 } ?? true)
+    }
+}
