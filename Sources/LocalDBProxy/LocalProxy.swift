@@ -15,8 +15,8 @@ import ProxyCore
 ///     await proxy.stop()
 public final class LocalProxy: Sendable {
     public let configuration: LocalProxyConfiguration
-    /// The identity in the user certificate.
-    public let identity: CertificateIdentity
+    /// The identity in the user certificate new connections use.
+    public var identity: CertificateIdentity { current.withLockedValue { $0.identity } }
     /// The database protocol the certificate names.
     public let databaseProtocol: DatabaseProtocol
     /// The ALPN values offered to the router, most preferred first.
@@ -26,7 +26,8 @@ public final class LocalProxy: Sendable {
 
     private let group: any EventLoopGroup
     private let logger: Logger
-    private let sslContext: NIOSSLContext
+    private let current: NIOLockedValueBox<CurrentIdentity>
+    private let refresher: CertificateRefresher
     private let localTLSContext: NIOSSLContext?
     private let continuation: AsyncStream<LocalProxyEvent>.Continuation
     private let state = NIOLockedValueBox(State())
@@ -34,6 +35,7 @@ public final class LocalProxy: Sendable {
     private let now: @Sendable () -> Date
 
     private struct State {
+        var refreshing: Task<Void, Never>?
         var listener: Channel?
         var connections: [ObjectIdentifier: Channel] = [:]
         var stopping = false
@@ -51,16 +53,25 @@ public final class LocalProxy: Sendable {
         self.group = group
         self.logger = logger
         self.now = now
-        identity = try configuration.tls.identity()
+        if case .files(_, let key, _) = configuration.identitySource {
+            try KeyFilePermissions.check(key)
+        }
+        let identity = try configuration.tls.identity()
         databaseProtocol = try configuration.databaseProtocol ?? identity.databaseProtocol()
         applicationProtocols = ALPNProtocol.clientOffer(for: databaseProtocol, mysqlServerVersion: configuration.mysqlServerVersion)
-        sslContext = try NIOSSLContext(configuration: .proxyClient(
-            material: configuration.tls, applicationProtocols: applicationProtocols.map(\.rawValue), insecure: configuration.insecure))
+        let current = NIOLockedValueBox(try CurrentIdentity(
+            material: configuration.tls, applicationProtocols: applicationProtocols, insecure: configuration.insecure))
+        self.current = current
         let localProtocols = databaseProtocol.localTLSApplicationProtocols
         localTLSContext = try configuration.localTLS.map { material in
             try NIOSSLContext(configuration: .localServer(material: material, applicationProtocols: localProtocols))
         }
-        (events, continuation) = AsyncStream.makeStream(of: LocalProxyEvent.self, bufferingPolicy: .bufferingNewest(1024))
+        let (events, continuation) = AsyncStream.makeStream(of: LocalProxyEvent.self, bufferingPolicy: .bufferingNewest(1024))
+        (self.events, self.continuation) = (events, continuation)
+        refresher = CertificateRefresher(
+            source: configuration.identitySource, current: current, applicationProtocols: applicationProtocols,
+            databaseProtocol: databaseProtocol, insecure: configuration.insecure, expiryWarning: configuration.expiryWarning,
+            logger: logger, now: now, emit: { continuation.yield($0) })
     }
 
     /// Binds the listener and returns its address.
@@ -92,6 +103,9 @@ public final class LocalProxy: Sendable {
             "protocol": "\(databaseProtocol)", "alpn": "\(applicationProtocols.map(\.rawValue))",
         ])
         continuation.yield(.listening(address))
+        let refresher = refresher
+        let interval = configuration.certificateCheckInterval
+        state.withLockedValue { $0.refreshing = Task { await refresher.run(every: interval) } }
         return address
     }
 
@@ -99,6 +113,7 @@ public final class LocalProxy: Sendable {
     public func stop(deadline: NIODeadline = .now() + .seconds(5)) async {
         let listener = state.withLockedValue { state -> Channel? in
             state.stopping = true
+            state.refreshing?.cancel()
             return state.listener
         }
         try? await listener?.close().get()
@@ -143,12 +158,13 @@ public final class LocalProxy: Sendable {
         channel.closeFuture.whenComplete { [state] _ in
             state.withLockedValue { _ = $0.connections.removeValue(forKey: key) }
         }
+        let newest = current.withLockedValue { $0 }
         let postgres = databaseProtocol.isPostgresWire
         let mongo = databaseProtocol == .mongodb
         let firstMongoRequest = MongoFirstRequest()
         let tunnel = Tunnel(
-            client: channel, id: connectionIDs.next(), configuration: configuration, sslContext: sslContext,
-            identity: identity, now: now, logger: logger, hasPrelude: postgres || mongo,
+            client: channel, id: connectionIDs.next(), configuration: configuration, sslContext: newest.sslContext,
+            identity: newest.identity, now: now, logger: logger, hasPrelude: postgres || mongo,
             nativeError: mongo ? Self.mongoError(firstMongoRequest) : Self.nativeError(for: databaseProtocol),
             refusal: admitted ? nil : .tooManyConnections(limit: limit ?? 0),
             emit: { [continuation] in continuation.yield($0) })

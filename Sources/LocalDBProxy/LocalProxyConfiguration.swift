@@ -33,6 +33,13 @@ public struct LocalProxyConfiguration: Sendable {
     /// At most this many client connections at a time; more are refused in the client's own
     /// protocol (nil: no limit).
     public var maxConnections: Int?
+    /// Where renewed certificates come from while the proxy runs (`tls` is the first).
+    public var identitySource: LocalProxyIdentitySource = .fixed
+    /// How often certificate files are checked for changes and expiry is evaluated.
+    public var certificateCheckInterval: Duration = .seconds(2)
+    /// A warning (log line and event) this long before the certificate expires; a provider
+    /// source is asked for new material from then on.
+    public var expiryWarning: Duration = .seconds(600)
 
     public init(
         routerHost: String, routerPort: Int, tls: TLSMaterial, serverName: String? = nil, insecure: Bool = false,

@@ -36,6 +36,9 @@ public struct CertificateIdentity: Sendable, Hashable {
     public var clusterName: String
     public var notBefore: Date
     public var notAfter: Date
+    /// The certificate's serial number in upper-case hex, as `openssl x509 -noout -serial`
+    /// prints it, for logs; empty when the identity was not read from a certificate.
+    public var serialNumber: String = ""
 
     public init(
         username: String, groups: [String] = [], usage: [String] = [], routeToDatabase: RouteToDatabase = .init(),
@@ -82,6 +85,7 @@ public struct CertificateIdentity: Sendable, Hashable {
         }
         guard !username.isEmpty else { throw IdentityError.missingUsername }
         identity.username = username
+        identity.serialNumber = Self.hex(certificate.serialNumber.bytes)
         self = identity
     }
 
@@ -94,6 +98,17 @@ public struct CertificateIdentity: Sendable, Hashable {
             throw IdentityError.notACertificate(String(describing: error))
         }
         try self.init(certificate: certificate)
+    }
+
+    /// Two upper-case hex digits per byte, leading zero bytes dropped (openssl's form).
+    private static func hex(_ bytes: ArraySlice<UInt8>) -> String {
+        let digits = Array("0123456789ABCDEF")
+        var text = ""
+        for byte in bytes.drop(while: { $0 == 0 }) {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return text.isEmpty ? "00" : text
     }
 
     private static let knownAttributes: Set<ASN1ObjectIdentifier> = [

@@ -230,10 +230,11 @@ final class RouterConnection {
         let routed = RoutedConnection(
             connection: id, peer: peer, serverName: serverName, negotiatedProtocol: negotiatedProtocol,
             destination: address, database: destination?.database?.name, user: destination?.identity?.username,
-            pingFramed: destination?.pingFramed ?? false)
+            pingFramed: destination?.pingFramed ?? false, certificateSerial: destination?.identity?.serialNumber)
         logger.info("connection routed", metadata: [
             "destination": "\(address)", "alpn": "\(negotiatedProtocol ?? "-")",
             "service": "\(routed.database ?? "-")", "user": "\(routed.user ?? "-")",
+            "cert_serial": "\(routed.certificateSerial ?? "-")",
         ])
         shared.emit(.routed(routed))
     }

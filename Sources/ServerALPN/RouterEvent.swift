@@ -23,4 +23,6 @@ public struct RoutedConnection: Sendable {
     public var database: String?
     public var user: String?
     public var pingFramed: Bool
+    /// The serial number of the verified client certificate (hex), when there was one.
+    public var certificateSerial: String? = nil
 }

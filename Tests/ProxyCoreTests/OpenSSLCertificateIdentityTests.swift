@@ -16,8 +16,8 @@ import X509
         try #require(Fixtures.opensslDate(openssl))
     }
 
-    static func fullIdentity(notBefore: String, notAfter: String) throws -> CertificateIdentity {
-        CertificateIdentity(
+    static func fullIdentity(notBefore: String, notAfter: String, serial: String) throws -> CertificateIdentity {
+        var identity = CertificateIdentity(
             username: "alice", groups: ["dev", "admin"], usage: ["usage:db"],
             routeToDatabase: RouteToDatabase(
                 serviceName: "pg-main", protocolName: "postgres", username: "alice", database: "orders",
@@ -25,6 +25,8 @@ import X509
             allowedDatabaseNames: ["orders", "analytics"], allowedDatabaseUsers: ["alice", "reporting"],
             clusterName: "example.teleport.sh",
             notBefore: try date(notBefore), notAfter: try date(notAfter))
+        identity.serialNumber = serial
+        return identity
     }
 
     @Test func opensslDatesMatchKnownInstants() throws {
@@ -33,10 +35,11 @@ import X509
         #expect(try Self.date(Self.expiredNotAfter) == Date(timeIntervalSince1970: 1_580_515_200))
     }
 
-    @Test(arguments: ["user-utf8.pem", "user-printable.pem"])
-    func fullIdentity(file: String) throws {
+    /// Serials as `openssl x509 -noout -serial` prints them (make-certs.sh sets them).
+    @Test(arguments: [("user-utf8.pem", "1001"), ("user-printable.pem", "1002")])
+    func fullIdentity(file: String, serial: String) throws {
         let identity = try CertificateIdentity(pemEncoded: try Fixtures.pem(file))
-        #expect(identity == (try Self.fullIdentity(notBefore: Self.validNotBefore, notAfter: Self.validNotAfter)))
+        #expect(identity == (try Self.fullIdentity(notBefore: Self.validNotBefore, notAfter: Self.validNotAfter, serial: serial)))
         #expect(identity.username == "alice")
         #expect(identity.groups == ["dev", "admin"])
         #expect(identity.usage == ["usage:db"])
@@ -102,7 +105,7 @@ import X509
     @Test func expiredCertificate() throws {
         let identity = try CertificateIdentity(pemEncoded: try Fixtures.pem("user-expired.pem"))
         let notAfter = try Self.date(Self.expiredNotAfter)
-        #expect(identity == (try Self.fullIdentity(notBefore: Self.expiredNotBefore, notAfter: Self.expiredNotAfter)))
+        #expect(identity == (try Self.fullIdentity(notBefore: Self.expiredNotBefore, notAfter: Self.expiredNotAfter, serial: "1007")))
         #expect(throws: IdentityError.expired(notAfter: notAfter)) { try identity.checkValidity(at: Date()) }
         #expect(throws: IdentityError.expired(notAfter: notAfter)) { try identity.checkValidity(at: notAfter + 1) }
         #expect(throws: Never.self) { try identity.checkValidity(at: notAfter) }

@@ -35,17 +35,17 @@ struct MaxConnectionsTests {
         let held = try await occupy(port: port)
         try await waitForOpen(proxy, 1)
         let conninfo = "host=127.0.0.1 port=\(port) user=trustuser dbname=appdb sslmode=disable"
-        let refused = try Command.run(["psql", "-X", "-At", conninfo, "-c", "select 1"])
+        let refused = try await Command.run(["psql", "-X", "-At", conninfo, "-c", "select 1"])
         #expect(refused.status != 0)
         #expect(refused.output.contains("FATAL:  dbproxy: too many connections: the local proxy allows 1 at a time"), "\(refused.output)")
-        #expect(try StartupProbe.errorFields(port: port, user: "trustuser", database: "appdb")["C"] == "53300")
+        #expect(try await StartupProbe.errorFields(port: port, user: "trustuser", database: "appdb")["C"] == "53300")
         _ = try await events.first { event -> Bool? in
             if case .connectionFailed(_, _, .tooManyConnections(1)) = event { return true }
             return nil
         }
         try await held.close().get()
         try await waitForOpen(proxy, 0)
-        let admitted = try Command.run(["psql", "-X", "-At", conninfo, "-c", "select 1"])
+        let admitted = try await Command.run(["psql", "-X", "-At", conninfo, "-c", "select 1"])
         #expect(admitted.status == 0, "\(admitted.output)")
         #expect(admitted.output == "1\n")
         await proxy.stop()
@@ -61,14 +61,14 @@ struct MaxConnectionsTests {
         let (proxy, port, _) = try await chain.localProxy(material, configure: { $0.maxConnections = 1 })
         let held = try await occupy(port: port)
         try await waitForOpen(proxy, 1)
-        let refused = try Command.run([
+        let refused = try await Command.run([
             "mariadb", "--no-defaults", "--host=127.0.0.1", "--port=\(port)", "--protocol=TCP", "--user=alice",
             "--password=alice-pw", "--database=appdb", "-e", "select 1",
         ])
         #expect(refused.status != 0)
         // The MariaDB client reports errors that arrive before its TLS attempt under its own 2002.
         #expect(refused.output.contains("1040 - dbproxy: too many connections: the local proxy allows 1 at a time"), "\(refused.output)")
-        let plain = try Command.run([
+        let plain = try await Command.run([
             "mariadb", "--no-defaults", "--skip-ssl", "--host=127.0.0.1", "--port=\(port)", "--protocol=TCP", "--user=alice",
             "--password=alice-pw", "--database=appdb", "-e", "select 1",
         ])
@@ -88,7 +88,7 @@ struct MaxConnectionsTests {
         let (proxy, port, _) = try await chain.localProxy(material, configure: { $0.maxConnections = 1 })
         let held = try await occupy(port: port)
         try await waitForOpen(proxy, 1)
-        let run = try MongoWorkload.run(
+        let run = try await MongoWorkload.run(
             "mongodb://alice:alice-pw@127.0.0.1:\(port)/appdb?authSource=admin&directConnection=true&serverSelectionTimeoutMS=2000", ["command"])
         #expect(run.status == 1)
         #expect(run.facts["error"]?.contains("dbproxy: too many connections: the local proxy allows 1 at a time") == true, "\(run.output)")

@@ -52,7 +52,7 @@ struct MongoEndToEndTests {
     func crud(certificateDatabase: String) async throws {
         let chain = try await startChain()
         let (proxy, port) = try await self.proxy(chain, database: certificateDatabase)
-        let run = try MongoWorkload.run(uri(port: port), ["crud", "--count", "20000", "--batch-size", "1000"])
+        let run = try await MongoWorkload.run(uri(port: port), ["crud", "--count", "20000", "--batch-size", "1000"])
         #expect(run.status == 0, "\(run.output)")
         #expect(run.facts["inserted"] == "20000", "\(run.output)")
         #expect(run.facts["found"] == "20000")
@@ -71,7 +71,7 @@ struct MongoEndToEndTests {
     func databaseOverTLS() async throws {
         let chain = try await startChain()
         let (proxy, port) = try await self.proxy(chain, service: "mongo-tls")
-        let run = try MongoWorkload.run(uri(port: port), ["crud", "--count", "3000", "--batch-size", "1000"])
+        let run = try await MongoWorkload.run(uri(port: port), ["crud", "--count", "3000", "--batch-size", "1000"])
         #expect(run.status == 0, "\(run.output)")
         #expect(run.facts["found"] == "3000", "\(run.output)")
         let routed = try await chain.routerEvents.first { event -> RoutedConnection? in
@@ -87,7 +87,7 @@ struct MongoEndToEndTests {
     func databaseCertificateRefused() async throws {
         let chain = try await startChain()
         let (proxy, port) = try await self.proxy(chain, service: "mongo-wrong-ca")
-        let run = try MongoWorkload.run(uri(port: port, options: "&serverSelectionTimeoutMS=2000"), ["command"])
+        let run = try await MongoWorkload.run(uri(port: port, options: "&serverSelectionTimeoutMS=2000"), ["command"])
         #expect(run.status == 1)
         #expect(run.facts["error"]?.contains("dbproxy router: cannot reach database \"mongo-wrong-ca\"") == true, "\(run.output)")
         await proxy.stop()
@@ -98,7 +98,7 @@ struct MongoEndToEndTests {
     func bigDocument() async throws {
         let chain = try await startChain()
         let (proxy, port) = try await self.proxy(chain)
-        let run = try MongoWorkload.run(uri(port: port), ["big-document", "--megabytes", "15"])
+        let run = try await MongoWorkload.run(uri(port: port), ["big-document", "--megabytes", "15"])
         #expect(run.status == 0, "\(run.output)")
         #expect(run.facts["sent_sha256"] != nil)
         #expect(run.facts["sent_sha256"] == run.facts["received_sha256"], "\(run.output)")
@@ -110,7 +110,7 @@ struct MongoEndToEndTests {
     func bulkInsert() async throws {
         let chain = try await startChain()
         let (proxy, port) = try await self.proxy(chain)
-        let run = try MongoWorkload.run(uri(port: port), ["bulk-insert", "--megabytes", "40"])
+        let run = try await MongoWorkload.run(uri(port: port), ["bulk-insert", "--megabytes", "40"])
         #expect(run.status == 0, "\(run.output)")
         #expect(run.facts["documents"] == "152", "\(run.output)")
         #expect(run.facts["counted"] == "152")
@@ -123,12 +123,12 @@ struct MongoEndToEndTests {
     func zlib() async throws {
         let chain = try await startChain()
         let (proxy, port) = try await self.proxy(chain)
-        let run = try MongoWorkload.run(uri(port: port, options: "&compressors=zlib"), ["compressed"])
+        let run = try await MongoWorkload.run(uri(port: port, options: "&compressors=zlib"), ["compressed"])
         #expect(run.status == 0, "\(run.output)")
         #expect(run.facts["compression_contexts"] == "ZlibContext", "\(run.output)")
         #expect(run.facts["counted"] == "500")
         #expect(run.facts["read_back"] == "500")
-        let refused = try MongoWorkload.run(uri(port: port, options: "&compressors=zlib"), ["command", "--database", "otherdb", "--name", "listCollections"])
+        let refused = try await MongoWorkload.run(uri(port: port, options: "&compressors=zlib"), ["command", "--database", "otherdb", "--name", "listCollections"])
         #expect(refused.status == 1)
         #expect(refused.facts["error_code"] == "13", "\(refused.output)")
         await proxy.stop()
@@ -140,10 +140,10 @@ struct MongoEndToEndTests {
         let chain = try await startChain()
         let (proxy, port) = try await self.proxy(chain)
         let plainURI = "mongodb://127.0.0.1:\(port)/?directConnection=true&serverSelectionTimeoutMS=5000"
-        let good = try MongoWorkload.run(plainURI, ["login", "--user", "alice", "--password", "alice-pw"])
+        let good = try await MongoWorkload.run(plainURI, ["login", "--user", "alice", "--password", "alice-pw"])
         #expect(good.status == 0, "\(good.output)")
         #expect(good.facts["logged_in_as"] == "alice")
-        let bad = try MongoWorkload.run(plainURI, ["login", "--user", "alice", "--password", "wrong"])
+        let bad = try await MongoWorkload.run(plainURI, ["login", "--user", "alice", "--password", "wrong"])
         #expect(bad.status == 1)
         #expect(bad.facts["error_type"] == "OperationFailure", "\(bad.output)")
         #expect(bad.facts["error"]?.contains("Authentication failed") == true, "\(bad.output)")
@@ -155,9 +155,9 @@ struct MongoEndToEndTests {
     func databaseEnforced() async throws {
         let chain = try await startChain()
         let (proxy, port) = try await self.proxy(chain)
-        let allowed = try MongoWorkload.run(uri(port: port), ["command", "--database", "appdb", "--name", "listCollections"])
+        let allowed = try await MongoWorkload.run(uri(port: port), ["command", "--database", "appdb", "--name", "listCollections"])
         #expect(allowed.status == 0, "\(allowed.output)")
-        let refused = try MongoWorkload.run(uri(port: port), ["command", "--database", "otherdb", "--name", "listCollections"])
+        let refused = try await MongoWorkload.run(uri(port: port), ["command", "--database", "otherdb", "--name", "listCollections"])
         #expect(refused.status == 1)
         #expect(refused.facts["error_code"] == "13", "\(refused.output)")
         #expect(refused.facts["error"]?.contains(
@@ -175,7 +175,7 @@ struct MongoEndToEndTests {
         let files = LocalTLSFiles(directory: directory)
         let (proxy, port) = try await self.proxy(chain, localTLS: files)
         let options = "&tls=true&tlsCAFile=\(files.caCertificate)"
-        let run = try MongoWorkload.run(uri(port: port, options: options), ["crud", "--count", "2000", "--batch-size", "500"])
+        let run = try await MongoWorkload.run(uri(port: port, options: options), ["crud", "--count", "2000", "--batch-size", "500"])
         #expect(run.status == 0, "\(run.output)")
         #expect(run.facts["found"] == "2000", "\(run.output)")
         await proxy.stop()
@@ -192,7 +192,7 @@ struct MongoEndToEndTests {
         let material = try chain.pki.user("alice", service: "mongo", protocolName: "mongodb")
         let (proxy, _, _) = try await chain.localProxy(material, unixSocketPath: path)
         let encoded = path.replacingOccurrences(of: "/", with: "%2F")
-        let run = try MongoWorkload.run(
+        let run = try await MongoWorkload.run(
             "mongodb://alice:alice-pw@\(encoded)/appdb?authSource=admin&directConnection=true&serverSelectionTimeoutMS=5000",
             ["crud", "--count", "1000", "--batch-size", "400"])
         #expect(run.status == 0, "\(run.output)")
@@ -202,31 +202,31 @@ struct MongoEndToEndTests {
     }
 
     /// Tests/Fixtures/mongo/raw_request.py PORT KIND: one hand-made message, what came back.
-    private func raw(port: Int, _ kind: String) throws -> [String: String] {
+    private func raw(port: Int, _ kind: String) async throws -> [String: String] {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/mongo/raw_request.py").path
-        return WorkloadTool.facts(of: try Command.run(["python3", script, "\(port)", kind])).facts
+        return WorkloadTool.facts(of: try await Command.run(["python3", script, "\(port)", kind])).facts
     }
 
     @Test("bad input: a 15-byte header (local proxy) and a wrong checksum (router) get ProtocolError replies, then the close; the next client works")
     func badInput() async throws {
         let chain = try await startChain()
         let (proxy, port) = try await self.proxy(chain)
-        let short = try raw(port: port, "short-length")
+        let short = try await raw(port: port, "short-length")
         #expect(short["reply_to"] == "4242")
         #expect(short["reply_code"] == "17")
         #expect(short["reply_errmsg"]?.hasPrefix("dbproxy: ") == true, "\(short)")
         #expect(short["closed"] == "yes")
-        let checksum = try raw(port: port, "bad-checksum")
+        let checksum = try await raw(port: port, "bad-checksum")
         #expect(checksum["reply_to"] == "4243")
         #expect(checksum["reply_code"] == "17")
         #expect(checksum["reply_errmsg"]?.hasPrefix("dbproxy router: ") == true, "\(checksum)")
         #expect(checksum["reply_errmsg"]?.lowercased().contains("checksum") == true, "\(checksum)")
         #expect(checksum["closed"] == "yes")
-        let moreToCome = try raw(port: port, "other-db-more-to-come")
+        let moreToCome = try await raw(port: port, "other-db-more-to-come")
         #expect(moreToCome["reply_code"] == nil, "\(moreToCome)")
         #expect(moreToCome["closed"] == "yes")
-        let next = try MongoWorkload.run(uri(port: port), ["command"])
+        let next = try await MongoWorkload.run(uri(port: port), ["command"])
         #expect(next.status == 0, "\(next.output)")
         await proxy.stop()
         await chain.stop()
@@ -236,7 +236,7 @@ struct MongoEndToEndTests {
     func expiredCertificate() async throws {
         let chain = try await startChain()
         let (proxy, port) = try await self.proxy(chain, notBefore: Date() - 7200, validFor: 3600)
-        let run = try MongoWorkload.run(uri(port: port, options: "&serverSelectionTimeoutMS=2000"), ["command"])
+        let run = try await MongoWorkload.run(uri(port: port, options: "&serverSelectionTimeoutMS=2000"), ["command"])
         #expect(run.status == 1)
         #expect(run.facts["error"]?.contains("dbproxy: certificate expired at") == true, "\(run.output)")
         await proxy.stop()
@@ -247,7 +247,7 @@ struct MongoEndToEndTests {
     func databaseDown() async throws {
         let chain = try await startChain()
         let (proxy, port) = try await self.proxy(chain, service: "mongo-down")
-        let run = try MongoWorkload.run(uri(port: port, options: "&serverSelectionTimeoutMS=2000"), ["command"])
+        let run = try await MongoWorkload.run(uri(port: port, options: "&serverSelectionTimeoutMS=2000"), ["command"])
         #expect(run.status == 1)
         #expect(run.facts["error"]?.contains("dbproxy router: cannot reach database \"mongo-down\" at 127.0.0.1:1") == true, "\(run.output)")
         await proxy.stop()

@@ -7,7 +7,7 @@ import Testing
 
 /// Whether a Docker engine answers here; docker-compose.yml's mysql:8.4 service needs one.
 enum DockerEngine {
-    static let available: Bool = (try? Command.run(["docker", "info"]).status) == 0
+    static let available: Bool = (try? Command.runBlocking(["docker", "info"], environment: [:], interruptAfter: nil).status) == 0
 }
 
 /// MySQL 8.4 from docker-compose.yml (caching_sha2_password, the default there). It runs only
@@ -20,7 +20,7 @@ struct MySQL8DockerTests {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
     private func startChain() async throws -> ProxyChain {
-        let started = try Command.run([Self.repository + "/scripts/dev-db", "start", "mysql"])
+        let started = try await Command.run([Self.repository + "/scripts/dev-db", "start", "mysql"])
         #expect(started.status == 0, "\(started.output)")
         let roots = try TLSMaterial.loadCertificates(file: try DevDatabase.tlsCA())
         let address = HostAndPort(host: "127.0.0.1", port: 33306)
@@ -39,7 +39,7 @@ struct MySQL8DockerTests {
         let files = LocalTLSFiles(directory: directory)
         let material = try chain.pki.user("alice", service: "mysql8-tls", protocolName: "mysql")
         let (proxy, port, _) = try await chain.localProxy(material, localTLS: try files.loadOrCreate().material)
-        let result = try Command.run([
+        let result = try await Command.run([
             "mariadb", "--no-defaults", "--host=127.0.0.1", "--port=\(port)", "--protocol=TCP", "--user=alice", "--password=alice-pw",
             "--database=appdb", "--ssl", "--ssl-ca=\(files.caCertificate)", "--ssl-verify-server-cert", "--batch", "--skip-column-names",
             "-e", "select current_user(), @@version",
@@ -58,7 +58,7 @@ struct MySQL8DockerTests {
         let files = LocalTLSFiles(directory: directory)
         let material = try chain.pki.user("bob", service: "mysql8-plain", protocolName: "mysql")
         let (proxy, port, _) = try await chain.localProxy(material, localTLS: try files.loadOrCreate().material)
-        let result = try Command.run([
+        let result = try await Command.run([
             "mariadb", "--no-defaults", "--host=127.0.0.1", "--port=\(port)", "--protocol=TCP", "--user=bob", "--password=bob-pw",
             "--database=appdb", "--ssl", "--ssl-ca=\(files.caCertificate)", "-e", "select 1",
         ])

@@ -47,8 +47,8 @@ struct MySQLEndToEndTests {
 
     private func mariadb(
         port: Int, user: String, password: String, database: String = "appdb", tls: [String] = [], _ sql: String
-    ) throws -> Command.Result {
-        try Command.run([
+    ) async throws -> Command.Result {
+        try await Command.run([
             "mariadb", "--no-defaults", "--host=127.0.0.1", "--port=\(port)", "--protocol=TCP", "--user=\(user)",
             "--password=\(password)", "--database=\(database)", "--connect-timeout=10", "--batch", "--skip-column-names",
         ] + tls + ["-e", sql])
@@ -59,7 +59,7 @@ struct MySQLEndToEndTests {
     func query(service: String, tlsVersion: String) async throws {
         let chain = try await startChain()
         let (proxy, port) = try await self.proxy(chain, user: "alice", service: service)
-        let result = try mariadb(port: port, user: "alice", password: "alice-pw",
+        let result = try await mariadb(port: port, user: "alice", password: "alice-pw",
                                  "select current_user(), database(); show session status like 'Ssl_version'")
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output == "alice@%\tappdb\nSsl_version\t\(tlsVersion)\n", "\(result.output)")
@@ -76,19 +76,19 @@ struct MySQLEndToEndTests {
         let files = LocalTLSFiles(directory: directory)
         let tls = ["--ssl", "--ssl-ca=\(files.caCertificate)", "--ssl-verify-server-cert"]
         let (alice, alicePort) = try await self.proxy(chain, user: "alice", service: service, localTLS: files)
-        let result = try mariadb(port: alicePort, user: "alice", password: "alice-pw", tls: tls, "select current_user()")
+        let result = try await mariadb(port: alicePort, user: "alice", password: "alice-pw", tls: tls, "select current_user()")
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output == "alice@%\n", "\(result.output)")
-        let plain = try mariadb(port: alicePort, user: "alice", password: "alice-pw", tls: ["--skip-ssl"], "select 'plain'")
+        let plain = try await mariadb(port: alicePort, user: "alice", password: "alice-pw", tls: ["--skip-ssl"], "select 'plain'")
         #expect(plain.output == "plain\n", "a client that does not ask for TLS still connects: \(plain.output)")
-        let workload = try WorkloadTool.run("mysqlworkload", [
+        let workload = try await WorkloadTool.run("mysqlworkload", [
             "--host", "127.0.0.1", "--port", "\(alicePort)", "--user", "alice", "--password", "alice-pw", "--database", "appdb",
             "--ssl-mode", "verify-identity", "--ssl-ca", files.caCertificate, "roundtrip",
         ])
         #expect(workload.status == 0, "\(workload.output)")
         #expect(!(workload.facts["ssl_cipher"] ?? "").isEmpty, "the client's side of the local socket is TLS: \(workload.output)")
         let (ed, edPort) = try await self.proxy(chain, user: "eduser", service: service, localTLS: files)
-        let edResult = try mariadb(port: edPort, user: "eduser", password: "ed-pw", tls: tls, "select current_user()")
+        let edResult = try await mariadb(port: edPort, user: "eduser", password: "ed-pw", tls: tls, "select current_user()")
         #expect(edResult.output == "eduser@%\n", "\(edResult.output)")
         await alice.stop()
         await ed.stop()
@@ -99,11 +99,11 @@ struct MySQLEndToEndTests {
     func requireSecureTransport() async throws {
         let chain = try await startChain()
         let (overTLS, tlsPort) = try await self.proxy(chain, user: "tlsuser", service: "my-tls")
-        let good = try mariadb(port: tlsPort, user: "tlsuser", password: "tls-pw", "select current_user()")
+        let good = try await mariadb(port: tlsPort, user: "tlsuser", password: "tls-pw", "select current_user()")
         #expect(good.status == 0, "\(good.output)")
         #expect(good.output == "tlsuser@%\n")
         let (plain, plainPort) = try await self.proxy(chain, user: "tlsuser", service: "my-plain")
-        let refused = try mariadb(port: plainPort, user: "tlsuser", password: "tls-pw", "select 1")
+        let refused = try await mariadb(port: plainPort, user: "tlsuser", password: "tls-pw", "select 1")
         #expect(refused.status != 0)
         #expect(refused.output.contains("ERROR 1045 (28000): Access denied for user 'tlsuser'"), "\(refused.output)")
         await overTLS.stop()
@@ -117,14 +117,14 @@ struct MySQLEndToEndTests {
         let chain = try await startChain()
         for (user, password) in [("alice", "alice-pw"), ("eduser", "ed-pw")] {
             let (overTLS, port) = try await self.proxy(chain, user: user, service: "my-secure")
-            let good = try mariadb(port: port, user: user, password: password,
+            let good = try await mariadb(port: port, user: user, password: password,
                                    "select current_user(), @@require_secure_transport; show session status like 'Ssl_version'")
             #expect(good.status == 0, "\(good.output)")
             #expect(good.output == "\(user)@%\t1\nSsl_version\tTLSv1.3\n", "\(good.output)")
             await overTLS.stop()
         }
         let (plain, plainPort) = try await self.proxy(chain, user: "alice", service: "my-secure-plain")
-        let refused = try mariadb(port: plainPort, user: "alice", password: "alice-pw", "select 1")
+        let refused = try await mariadb(port: plainPort, user: "alice", password: "alice-pw", "select 1")
         #expect(refused.status != 0)
         #expect(refused.output.contains("ERROR 1045 (28000): Access denied for user 'alice'"), "\(refused.output)")
         await plain.stop()
@@ -135,13 +135,13 @@ struct MySQLEndToEndTests {
     func libmariadbWorkload() async throws {
         let chain = try await startChain()
         let (proxy, port) = try await self.proxy(chain, user: "alice")
-        let prepared = try MySQLWorkload.run(port: port, user: "alice", password: "alice-pw", ["prepared", "--count", "1000"])
+        let prepared = try await MySQLWorkload.run(port: port, user: "alice", password: "alice-pw", ["prepared", "--count", "1000"])
         #expect(prepared.status == 0, "\(prepared.output)")
         #expect(prepared.facts["prepared_ok"] == "1000")
-        let queries = try MySQLWorkload.run(port: port, user: "alice", password: "alice-pw", ["queries", "--count", "1000"])
+        let queries = try await MySQLWorkload.run(port: port, user: "alice", password: "alice-pw", ["queries", "--count", "1000"])
         #expect(queries.status == 0, "\(queries.output)")
         #expect(queries.facts["queries_ok"] == "1000")
-        let blob = try MySQLWorkload.run(port: port, user: "alice", password: "alice-pw", ["blob", "--megabytes", "64", "--table", "e2e_blob"])
+        let blob = try await MySQLWorkload.run(port: port, user: "alice", password: "alice-pw", ["blob", "--megabytes", "64", "--table", "e2e_blob"])
         #expect(blob.status == 0, "\(blob.output)")
         let client = blob.facts["client_sha256"]
         #expect(client != nil && client == blob.facts["server_sha256"] && client == blob.facts["readback_sha256"], "\(blob.output)")
@@ -154,7 +154,7 @@ struct MySQLEndToEndTests {
     func slap() async throws {
         let chain = try await startChain()
         let (proxy, port) = try await self.proxy(chain, user: "alice")
-        let result = try Command.run([
+        let result = try await Command.run([
             "mariadb-slap", "--no-defaults", "--host=127.0.0.1", "--port=\(port)", "--protocol=TCP", "--user=alice", "--password=alice-pw",
             "--create-schema=appdb", "--concurrency=8", "--iterations=2", "--number-of-queries=800", "--query=select 1",
         ])
@@ -169,10 +169,10 @@ struct MySQLEndToEndTests {
     func authSwitch(service: String) async throws {
         let chain = try await startChain()
         let (proxy, port) = try await self.proxy(chain, user: "eduser", service: service)
-        let good = try mariadb(port: port, user: "eduser", password: "ed-pw", "select current_user()")
+        let good = try await mariadb(port: port, user: "eduser", password: "ed-pw", "select current_user()")
         #expect(good.status == 0, "\(good.output)")
         #expect(good.output == "eduser@%\n")
-        let wrong = try mariadb(port: port, user: "eduser", password: "wrong", "select 1")
+        let wrong = try await mariadb(port: port, user: "eduser", password: "wrong", "select 1")
         #expect(wrong.output.contains("ERROR 1045 (28000): Access denied for user 'eduser'@'127.0.0.1'"), "\(wrong.output)")
         await proxy.stop()
         await chain.stop()
@@ -182,7 +182,7 @@ struct MySQLEndToEndTests {
     func wrongPassword() async throws {
         let chain = try await startChain()
         let (proxy, port) = try await self.proxy(chain, user: "alice")
-        let result = try mariadb(port: port, user: "alice", password: "wrong", "select 1")
+        let result = try await mariadb(port: port, user: "alice", password: "wrong", "select 1")
         #expect(result.status != 0)
         #expect(result.output.contains("ERROR 1045 (28000): Access denied for user 'alice'@'127.0.0.1' (using password: YES)"), "\(result.output)")
         await proxy.stop()
@@ -193,9 +193,9 @@ struct MySQLEndToEndTests {
     func identity() async throws {
         let chain = try await startChain()
         let (proxy, port) = try await self.proxy(chain, user: "alice")
-        let wrongUser = try mariadb(port: port, user: "bob", password: "bob-pw", "select 1")
+        let wrongUser = try await mariadb(port: port, user: "bob", password: "bob-pw", "select 1")
         #expect(wrongUser.output.contains("ERROR 1045 (28000): dbproxy router: access denied for user 'bob': the certificate of \"alice\" allows database users alice on my-tls"), "\(wrongUser.output)")
-        let wrongDatabase = try mariadb(port: port, user: "alice", password: "alice-pw", database: "mysql", "select 1")
+        let wrongDatabase = try await mariadb(port: port, user: "alice", password: "alice-pw", database: "mysql", "select 1")
         #expect(wrongDatabase.output.contains("ERROR 1044 (42000): dbproxy router: access denied to database 'mysql'"), "\(wrongDatabase.output)")
         await proxy.stop()
         await chain.stop()
@@ -205,7 +205,7 @@ struct MySQLEndToEndTests {
     func databaseDown() async throws {
         let chain = try await startChain()
         let (proxy, port) = try await self.proxy(chain, user: "alice", service: "my-down")
-        let result = try mariadb(port: port, user: "alice", password: "alice-pw", "select 1")
+        let result = try await mariadb(port: port, user: "alice", password: "alice-pw", "select 1")
         #expect(result.status != 0)
         // MariaDB Connector/C prints errors that arrive before a greeting as
         // "ERROR 2002 (HY000): Received error packet before completion of TLS handshake. ... 1105 - <message>".
@@ -218,7 +218,7 @@ struct MySQLEndToEndTests {
     func expiredCertificate() async throws {
         let chain = try await startChain()
         let (proxy, port) = try await self.proxy(chain, user: "alice", notBefore: Date() - 7200, validFor: 3600)
-        let result = try mariadb(port: port, user: "alice", password: "alice-pw", "select 1")
+        let result = try await mariadb(port: port, user: "alice", password: "alice-pw", "select 1")
         #expect(result.status != 0)
         #expect(result.output.contains("1045 - dbproxy: certificate expired at "), "\(result.output)")
         await proxy.stop()

@@ -35,8 +35,8 @@ struct PostgresEndToEndTests {
         return (proxy, port)
     }
 
-    private func psql(_ conninfo: String, _ sql: String, password: String? = nil, interruptAfter: Duration? = nil) throws -> Command.Result {
-        try Command.run(
+    private func psql(_ conninfo: String, _ sql: String, password: String? = nil, interruptAfter: Duration? = nil) async throws -> Command.Result {
+        try await Command.run(
             ["psql", conninfo + " connect_timeout=10", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose", "-c", sql],
             environment: password.map { ["PGPASSWORD": $0] } ?? [:], interruptAfter: interruptAfter)
     }
@@ -59,10 +59,10 @@ struct PostgresEndToEndTests {
         let (proxy, port) = try await self.proxy(chain, user: "trustuser", localTLS: files)
         var conninfo = "host=localhost port=\(port) user=trustuser dbname=appdb sslmode=\(mode)"
         if let files { conninfo += " sslrootcert=\(files.caCertificate)" }
-        let result = try psql(conninfo, "select current_user || '@' || current_database()")
+        let result = try await psql(conninfo, "select current_user || '@' || current_database()")
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output == "trustuser@appdb\n")
-        let facts = try PGWorkload.run(conninfo, ["roundtrip"])
+        let facts = try await PGWorkload.run(conninfo, ["roundtrip"])
         #expect(facts.status == 0, "\(facts.output)")
         #expect(facts.facts["ssl_in_use"] == (localTLS ? "1" : "0"), "\(facts.output)")
         #expect(facts.facts["user"] == "trustuser")
@@ -80,7 +80,7 @@ struct PostgresEndToEndTests {
         let (proxy, _, _) = try await chain.localProxy(material, unixSocketPath: path)
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
-        let result = try psql("host=\(directory) port=5432 user=trustuser dbname=appdb", "select 'over ' || current_user")
+        let result = try await psql("host=\(directory) port=5432 user=trustuser dbname=appdb", "select 'over ' || current_user")
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output == "over trustuser\n")
         await proxy.stop()
@@ -92,7 +92,7 @@ struct PostgresEndToEndTests {
     func requireWithoutLocalTLS() async throws {
         let chain = try await startChain()
         let (proxy, port) = try await self.proxy(chain, user: "trustuser")
-        let result = try psql("host=localhost port=\(port) user=trustuser dbname=appdb sslmode=require", "select 1")
+        let result = try await psql("host=localhost port=\(port) user=trustuser dbname=appdb sslmode=require", "select 1")
         #expect(result.status != 0)
         #expect(result.output.contains("server does not support SSL, but SSL was required"), "\(result.output)")
         await proxy.stop()
@@ -101,7 +101,7 @@ struct PostgresEndToEndTests {
 
     @Test("direct TLS (sslnegotiation=direct): ALPN postgresql, then a StartupMessage answered by the server")
     func directTLS() async throws {
-        let version = try Command.run(["psql", "--version"]).output
+        let version = try await Command.run(["psql", "--version"]).output
         print("installed libpq: \(version.trimmingCharacters(in: .whitespacesAndNewlines)); sslnegotiation=direct needs libpq 17, so a Python TLS client speaks the protocol here")
         let chain = try await startChain()
         let directory = try temporaryDirectory()
@@ -119,7 +119,7 @@ struct PostgresEndToEndTests {
                     first = tls.recv(1)
                     print("alpn=%s first=%s" % (tls.selected_alpn_protocol(), first.decode()))
             """
-        let result = try Command.run(["python3", "-c", script, "\(port)", files.caCertificate])
+        let result = try await Command.run(["python3", "-c", script, "\(port)", files.caCertificate])
         #expect(result.output == "alpn=postgresql first=R\n", "\(result.output)")
         await proxy.stop()
         await chain.stop()
@@ -142,7 +142,7 @@ struct PostgresEndToEndTests {
     func databaseTLS(service: String, expected: String) async throws {
         let chain = try await startChain()
         let (proxy, port) = try await self.proxy(chain, user: "trustuser", service: service)
-        let result = try psql(
+        let result = try await psql(
             "host=localhost port=\(port) user=trustuser dbname=appdb sslmode=disable",
             "select ssl from pg_stat_ssl where pid = pg_backend_pid()")
         #expect(result.status == 0, "\(result.output)")
@@ -156,19 +156,19 @@ struct PostgresEndToEndTests {
     func passwords(service: String) async throws {
         let chain = try await startChain()
         let (alice, alicePort) = try await self.proxy(chain, user: "alice", service: service)
-        let scram = try psql("host=localhost port=\(alicePort) user=alice dbname=appdb", "select current_user", password: "alice-pw")
+        let scram = try await psql("host=localhost port=\(alicePort) user=alice dbname=appdb", "select current_user", password: "alice-pw")
         #expect(scram.status == 0, "\(scram.output)")
         #expect(scram.output == "alice\n")
-        let wrong = try psql("host=localhost port=\(alicePort) user=alice dbname=appdb", "select 1", password: "wrong")
+        let wrong = try await psql("host=localhost port=\(alicePort) user=alice dbname=appdb", "select 1", password: "wrong")
         #expect(wrong.status != 0)
         #expect(wrong.output.contains("FATAL:  password authentication failed for user \"alice\""), "\(wrong.output)")
         let (clear, clearPort) = try await self.proxy(chain, user: "clearuser", service: service)
-        let clearResult = try psql("host=localhost port=\(clearPort) user=clearuser dbname=appdb", "select current_user", password: "clear-pw")
+        let clearResult = try await psql("host=localhost port=\(clearPort) user=clearuser dbname=appdb", "select current_user", password: "clear-pw")
         #expect(clearResult.status == 0, "\(clearResult.output)")
         #expect(clearResult.output == "clearuser\n")
         await clear.stop()
         let (md5, md5Port) = try await self.proxy(chain, user: "md5user", service: service)
-        let md5Result = try psql("host=localhost port=\(md5Port) user=md5user dbname=appdb", "select current_user", password: "md5-pw")
+        let md5Result = try await psql("host=localhost port=\(md5Port) user=md5user dbname=appdb", "select current_user", password: "md5-pw")
         #expect(md5Result.status == 0, "\(md5Result.output)")
         #expect(md5Result.output == "md5user\n")
         await alice.stop()
@@ -183,7 +183,7 @@ struct PostgresEndToEndTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let files = LocalTLSFiles(directory: directory)
         let (proxy, port) = try await self.proxy(chain, user: "alice", localTLS: files)
-        let result = try psql(
+        let result = try await psql(
             "host=localhost port=\(port) user=alice dbname=appdb sslmode=verify-full sslrootcert=\(files.caCertificate) channel_binding=disable",
             "select current_user", password: "alice-pw")
         #expect(result.status == 0, "\(result.output)")
@@ -200,13 +200,13 @@ struct PostgresEndToEndTests {
         let (proxy, port) = try await self.proxy(chain, user: "trustuser")
         let conninfo = "host=localhost port=\(port) user=trustuser dbname=appdb"
         let megabytes = ProcessInfo.processInfo.environment["PG_COPY_MEGABYTES"] ?? "200"
-        let prepared = try PGWorkload.run(conninfo, ["prepared", "--count", "1000"])
+        let prepared = try await PGWorkload.run(conninfo, ["prepared", "--count", "1000"])
         #expect(prepared.status == 0, "\(prepared.output)")
         #expect(prepared.facts["prepared_ok"] == "1000")
-        let copyIn = try PGWorkload.run(conninfo, ["copy-in", "--megabytes", megabytes, "--table", "e2e_copy", "--keep"])
+        let copyIn = try await PGWorkload.run(conninfo, ["copy-in", "--megabytes", megabytes, "--table", "e2e_copy", "--keep"])
         #expect(copyIn.status == 0, "\(copyIn.output)")
         #expect(copyIn.facts["client_digest"] != nil && copyIn.facts["client_digest"] == copyIn.facts["server_digest"])
-        let copyOut = try PGWorkload.run(conninfo, ["copy-out", "--table", "e2e_copy"])
+        let copyOut = try await PGWorkload.run(conninfo, ["copy-out", "--table", "e2e_copy"])
         #expect(copyOut.status == 0, "\(copyOut.output)")
         #expect(copyOut.facts["client_digest"] == copyIn.facts["server_digest"], "\(copyOut.output)")
         print("COPY through the chain (\(megabytes) MiB): in \(copyIn.facts["mb_per_s"] ?? "?") MiB/s, out \(copyOut.facts["mb_per_s"] ?? "?") MiB/s")
@@ -219,7 +219,7 @@ struct PostgresEndToEndTests {
         let chain = try await startChain()
         let (proxy, port) = try await self.proxy(chain, user: "trustuser")
         let start = ContinuousClock.now
-        let result = try psql(
+        let result = try await psql(
             "host=localhost port=\(port) user=trustuser dbname=appdb", "select pg_sleep(30)", interruptAfter: .seconds(1))
         let elapsed = ContinuousClock.now - start
         #expect(result.output.contains("57014: canceling statement due to user request"), "\(result.output)")
@@ -233,9 +233,9 @@ struct PostgresEndToEndTests {
         let chain = try await startChain()
         let (proxy, port) = try await self.proxy(chain, user: "alice")
         let url = "postgres://alice@localhost:\(port)/appdb"
-        let initialize = try Command.run(["pgbench", "-i", "-q", "-s", "1", url], environment: ["PGPASSWORD": "alice-pw"])
+        let initialize = try await Command.run(["pgbench", "-i", "-q", "-s", "1", url], environment: ["PGPASSWORD": "alice-pw"])
         #expect(initialize.status == 0, "\(initialize.output)")
-        let run = try Command.run(["pgbench", "-S", "-c", "8", "-j", "2", "-T", "10", url], environment: ["PGPASSWORD": "alice-pw"])
+        let run = try await Command.run(["pgbench", "-S", "-c", "8", "-j", "2", "-T", "10", url], environment: ["PGPASSWORD": "alice-pw"])
         #expect(run.status == 0, "\(run.output)")
         #expect(run.output.contains("number of failed transactions: 0 (0.000%)"), "\(run.output)")
         if let tps = run.output.split(separator: "\n").first(where: { $0.hasPrefix("tps") }) { print("pgbench -S -c 8 through the chain: \(tps)") }
@@ -249,14 +249,14 @@ struct PostgresEndToEndTests {
     func identity() async throws {
         let chain = try await startChain()
         let (proxy, port) = try await self.proxy(chain, user: "alice")
-        let wrongUser = try psql("host=localhost port=\(port) user=bob dbname=appdb", "select 1", password: "bob-pw")
+        let wrongUser = try await psql("host=localhost port=\(port) user=bob dbname=appdb", "select 1", password: "bob-pw")
         #expect(wrongUser.output.contains("FATAL:  access denied: certificate of \"alice\" does not allow database user \"bob\" on pg-tls"), "\(wrongUser.output)")
         #expect(wrongUser.output.contains("DETAIL:  Allowed database users: alice."))
-        let wrongDatabase = try psql("host=localhost port=\(port) user=alice dbname=postgres", "select 1", password: "alice-pw")
+        let wrongDatabase = try await psql("host=localhost port=\(port) user=alice dbname=postgres", "select 1", password: "alice-pw")
         #expect(wrongDatabase.output.contains("FATAL:  access denied: certificate of \"alice\" does not allow database \"postgres\" on pg-tls"), "\(wrongDatabase.output)")
         #expect(wrongDatabase.output.contains("DETAIL:  Allowed databases: appdb."))
         // psql does not print the SQLSTATE of a connection error; read the ErrorResponse itself.
-        let fields = try StartupProbe.errorFields(port: port, user: "bob", database: "appdb")
+        let fields = try await StartupProbe.errorFields(port: port, user: "bob", database: "appdb")
         #expect(fields["S"] == "FATAL" && fields["V"] == "FATAL" && fields["C"] == "28000", "\(fields)")
         await proxy.stop()
         await chain.stop()
@@ -266,9 +266,9 @@ struct PostgresEndToEndTests {
     func unknownService() async throws {
         let chain = try await startChain()
         let (proxy, port) = try await self.proxy(chain, user: "alice", service: "elsewhere")
-        let result = try psql("host=localhost port=\(port) user=alice dbname=appdb", "select 1")
+        let result = try await psql("host=localhost port=\(port) user=alice dbname=appdb", "select 1")
         #expect(result.output.contains("FATAL:  dbproxy router: database service \"elsewhere\" is not configured on this router"), "\(result.output)")
-        #expect(try StartupProbe.errorFields(port: port, user: "alice", database: "appdb")["C"] == "28000")
+        #expect(try await StartupProbe.errorFields(port: port, user: "alice", database: "appdb")["C"] == "28000")
         #expect(try await chain.routerEvents.first { event -> RouterRejection? in
             if case .rejected(_, _, let reason) = event { return reason }
             return nil
@@ -281,10 +281,10 @@ struct PostgresEndToEndTests {
     func databaseDown() async throws {
         let chain = try await startChain()
         let (proxy, port) = try await self.proxy(chain, user: "alice", service: "pg-down")
-        let result = try psql("host=localhost port=\(port) user=alice dbname=appdb", "select 1")
+        let result = try await psql("host=localhost port=\(port) user=alice dbname=appdb", "select 1")
         #expect(result.status != 0)
         #expect(result.output.contains("FATAL:  dbproxy router: database \"pg-down\" at 127.0.0.1:1: cannot connect"), "\(result.output)")
-        #expect(try StartupProbe.errorFields(port: port, user: "alice", database: "appdb")["C"] == "08001")
+        #expect(try await StartupProbe.errorFields(port: port, user: "alice", database: "appdb")["C"] == "08001")
         await proxy.stop()
         await chain.stop()
     }
@@ -295,11 +295,11 @@ struct PostgresEndToEndTests {
         let material = try pki.user("alice", service: "pg-tls", protocolName: "postgres")
         let proxy = try LocalProxy(configuration: LocalProxyConfiguration(routerHost: "127.0.0.1", routerPort: 1, tls: material, serverName: "localhost"))
         let port = try await proxy.start().port ?? 0
-        let result = try psql("host=localhost port=\(port) user=alice dbname=appdb", "select 1")
+        let result = try await psql("host=localhost port=\(port) user=alice dbname=appdb", "select 1")
         #expect(result.status != 0)
         #expect(result.output.contains("FATAL:  dbproxy: cannot reach the router at 127.0.0.1:1"), "\(result.output)")
         #expect(result.output.contains("HINT:  Check that the router (dbproxy serve) is running"))
-        #expect(try StartupProbe.errorFields(port: port, user: "alice", database: "appdb")["C"] == "08006")
+        #expect(try await StartupProbe.errorFields(port: port, user: "alice", database: "appdb")["C"] == "08006")
         await proxy.stop()
     }
 
@@ -309,7 +309,7 @@ struct PostgresEndToEndTests {
         let otherCA = try DevCertificateAuthority.make(commonName: "Someone else's CA")
         let material = try chain.pki.user("alice", service: "pg-tls", protocolName: "postgres", issuer: otherCA)
         let (proxy, port, _) = try await chain.localProxy(material)
-        let result = try psql("host=localhost port=\(port) user=alice dbname=appdb", "select 1")
+        let result = try await psql("host=localhost port=\(port) user=alice dbname=appdb", "select 1")
         #expect(result.status != 0)
         #expect(result.output.contains("FATAL:  dbproxy: the router refused the TLS connection"), "\(result.output)")
         #expect(result.output.contains("HINT:  Check that the router trusts the CA that issued your certificate"))
@@ -321,10 +321,10 @@ struct PostgresEndToEndTests {
     func expiredCertificate() async throws {
         let chain = try await startChain()
         let (proxy, port) = try await self.proxy(chain, user: "alice", notBefore: Date() - 7200, validFor: 3600)
-        let result = try psql("host=localhost port=\(port) user=alice dbname=appdb", "select 1")
+        let result = try await psql("host=localhost port=\(port) user=alice dbname=appdb", "select 1")
         #expect(result.status != 0)
         #expect(result.output.contains("FATAL:  dbproxy: certificate expired at "), "\(result.output)")
-        #expect(try StartupProbe.errorFields(port: port, user: "alice", database: "appdb")["C"] == "28000")
+        #expect(try await StartupProbe.errorFields(port: port, user: "alice", database: "appdb")["C"] == "28000")
         #expect(result.output.contains("HINT:  Issue a new certificate"))
         await proxy.stop()
         await chain.stop()
@@ -334,7 +334,7 @@ struct PostgresEndToEndTests {
 /// Sends a StartupMessage the way libpq does (a Python client, so the test does not share the
 /// proxy's codecs) and returns the fields of the ErrorResponse that answers it.
 enum StartupProbe {
-    static func errorFields(port: Int, user: String, database: String) throws -> [String: String] {
+    static func errorFields(port: Int, user: String, database: String) async throws -> [String: String] {
         let script = """
             import socket, struct, sys
             with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10) as s:
@@ -353,7 +353,7 @@ enum StartupProbe {
                             if field: print(field[:1].decode() + "=" + field[1:].decode())
                         break
             """
-        let result = try Command.run(["python3", "-c", script, "\(port)", user, database])
+        let result = try await Command.run(["python3", "-c", script, "\(port)", user, database])
         var fields: [String: String] = [:]
         for line in result.output.split(separator: "\n") {
             guard let equals = line.firstIndex(of: "=") else { continue }

@@ -19,8 +19,8 @@ struct PostgresThroughTunnelTests {
         return (chain, proxy, port)
     }
 
-    private func psql(port: Int, user: String, sslmode: String, _ sql: String, password: String? = nil) throws -> Command.Result {
-        try Command.run(
+    private func psql(port: Int, user: String, sslmode: String, _ sql: String, password: String? = nil) async throws -> Command.Result {
+        try await Command.run(
             ["psql", "host=127.0.0.1 port=\(port) user=\(user) dbname=appdb sslmode=\(sslmode) connect_timeout=10", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql],
             environment: password.map { ["PGPASSWORD": $0] } ?? [:])
     }
@@ -28,7 +28,7 @@ struct PostgresThroughTunnelTests {
     @Test("psql runs a query through the chain (sslmode disable and prefer)", arguments: ["disable", "prefer"])
     func query(sslmode: String) async throws {
         let (chain, proxy, port) = try await start(user: "trustuser")
-        let result = try psql(port: port, user: "trustuser", sslmode: sslmode, "select 'through ' || current_user || ' ' || current_database()")
+        let result = try await psql(port: port, user: "trustuser", sslmode: sslmode, "select 'through ' || current_user || ' ' || current_database()")
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output == "through trustuser appdb\n")
         await proxy.stop()
@@ -39,8 +39,8 @@ struct PostgresThroughTunnelTests {
     func largeResult() async throws {
         let (chain, proxy, port) = try await start(user: "trustuser")
         let sql = "select md5(string_agg(g::text || repeat('x', g % 97), ',' order by g)) from generate_series(1, 200000) g"
-        let tunnelled = try psql(port: port, user: "trustuser", sslmode: "disable", sql)
-        let direct = try psql(port: DevDatabase.postgresPort, user: "trustuser", sslmode: "disable", sql)
+        let tunnelled = try await psql(port: port, user: "trustuser", sslmode: "disable", sql)
+        let direct = try await psql(port: DevDatabase.postgresPort, user: "trustuser", sslmode: "disable", sql)
         #expect(tunnelled.status == 0, "\(tunnelled.output)")
         #expect(direct.status == 0, "\(direct.output)")
         #expect(tunnelled.output.count == 33)
@@ -52,10 +52,10 @@ struct PostgresThroughTunnelTests {
     @Test("SCRAM-SHA-256 password authentication passes through; a wrong password shows the server's error")
     func scramPassword() async throws {
         let (chain, proxy, port) = try await start(user: "alice")
-        let good = try psql(port: port, user: "alice", sslmode: "disable", "select current_user", password: "alice-pw")
+        let good = try await psql(port: port, user: "alice", sslmode: "disable", "select current_user", password: "alice-pw")
         #expect(good.status == 0, "\(good.output)")
         #expect(good.output == "alice\n")
-        let bad = try psql(port: port, user: "alice", sslmode: "disable", "select 1", password: "wrong")
+        let bad = try await psql(port: port, user: "alice", sslmode: "disable", "select 1", password: "wrong")
         #expect(bad.status != 0)
         #expect(bad.output.contains("password authentication failed for user \"alice\""), "\(bad.output)")
         await proxy.stop()

@@ -50,9 +50,8 @@ struct RejectionTests {
         let chain = try await ProxyChain.start()
         let material = try chain.pki.user(notBefore: Date() - 7200, validFor: 3600)
         let (proxy, port, events) = try await chain.localProxy(material)
-        let (elapsed, received) = try await TestClient.waitForClose(port: port)
+        let (_, received) = try await TestClient.waitForClose(port: port)
         #expect(received == 0)
-        #expect(elapsed < .seconds(2))
         let reason = try await events.first { event -> LocalProxyError? in
             if case .connectionFailed(_, _, let reason) = event { return reason }
             return nil
@@ -123,9 +122,8 @@ struct RejectionTests {
     @Test("plain text instead of TLS is refused at once")
     func notTLS() async throws {
         let chain = try await ProxyChain.start()
-        // Refused on the first bytes, long before the handshake deadline (15 s) could close it.
-        let (elapsed, _) = try await TestClient.waitForClose(port: chain.routerPort, send: Array("GET / HTTP/1.1\r\n\r\n".utf8))
-        #expect(elapsed < .seconds(10))
+        // Refused on the first bytes: the reason is notTLS, not the handshake deadline (15 s).
+        _ = try await TestClient.waitForClose(port: chain.routerPort, send: Array("GET / HTTP/1.1\r\n\r\n".utf8))
         guard case .notTLS = try await rejection(chain) else { Issue.record("expected notTLS"); return }
         await chain.stop()
     }

@@ -101,7 +101,19 @@ enum Command {
         var description: String
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:], interruptAfter: Duration? = nil) throws -> Result {
+    /// Runs the command on a thread of its own and waits for it without holding one of the
+    /// concurrency pool's threads (there are as many as cores: two blocked waits would stall
+    /// every other test's timers and event streams).
+    static func run(_ arguments: [String], environment: [String: String] = [:], interruptAfter: Duration? = nil) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Swift.Result { try runBlocking(arguments, environment: environment, interruptAfter: interruptAfter) })
+            }
+        }
+    }
+
+    /// The same, blocking the calling thread: for synchronous contexts only.
+    static func runBlocking(_ arguments: [String], environment: [String: String], interruptAfter: Duration?) throws -> Result {
         var pipe: [Int32] = [0, 0]
         guard Glibc.pipe(&pipe) == 0 else { throw SpawnFailure(description: "pipe: errno \(errno)") }
         let (readEnd, writeEnd) = (pipe[0], pipe[1])
@@ -166,8 +178,8 @@ enum WorkloadTool {
         return found
     }
 
-    static func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, facts: [String: String], output: String) {
-        facts(of: try Command.run([try path(name)] + arguments))
+    static func run(_ name: String, _ arguments: [String]) async throws -> (status: Int32, facts: [String: String], output: String) {
+        facts(of: try await Command.run([try path(name)] + arguments))
     }
 
     static func facts(of result: Command.Result) -> (status: Int32, facts: [String: String], output: String) {
@@ -182,8 +194,8 @@ enum WorkloadTool {
 
 /// `pgworkload CONNINFO ARGUMENTS...`
 enum PGWorkload {
-    static func run(_ conninfo: String, _ arguments: [String]) throws -> (status: Int32, facts: [String: String], output: String) {
-        try WorkloadTool.run("pgworkload", [conninfo] + arguments)
+    static func run(_ conninfo: String, _ arguments: [String]) async throws -> (status: Int32, facts: [String: String], output: String) {
+        try await WorkloadTool.run("pgworkload", [conninfo] + arguments)
     }
 }
 
@@ -194,15 +206,15 @@ enum MongoWorkload {
             .appendingPathComponent("Tools/mongoworkload/mongoworkload.py").path
     }
 
-    static func run(_ uri: String, _ arguments: [String]) throws -> (status: Int32, facts: [String: String], output: String) {
-        WorkloadTool.facts(of: try Command.run(["python3", script, uri] + arguments))
+    static func run(_ uri: String, _ arguments: [String]) async throws -> (status: Int32, facts: [String: String], output: String) {
+        WorkloadTool.facts(of: try await Command.run(["python3", script, uri] + arguments))
     }
 }
 
 /// `mysqlworkload --host 127.0.0.1 --port PORT ... ARGUMENTS...`
 enum MySQLWorkload {
-    static func run(port: Int, user: String, password: String, _ arguments: [String]) throws -> (status: Int32, facts: [String: String], output: String) {
-        try WorkloadTool.run("mysqlworkload", [
+    static func run(port: Int, user: String, password: String, _ arguments: [String]) async throws -> (status: Int32, facts: [String: String], output: String) {
+        try await WorkloadTool.run("mysqlworkload", [
             "--host", "127.0.0.1", "--port", "\(port)", "--user", user, "--password", password, "--database", "appdb",
             "--ssl-mode", "disabled",
         ] + arguments)

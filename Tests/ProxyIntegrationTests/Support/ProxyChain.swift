@@ -25,6 +25,17 @@ actor EventRecorder<Event: Sendable> {
         }
         throw TestTimeout(what: "no matching event within \(timeout); saw \(events)")
     }
+
+    /// Waits until at least `count` events match `transform`; returns every match so far, in order.
+    func matches<T: Sendable>(atLeast count: Int, timeout: Duration = .seconds(10), _ transform: @Sendable (Event) -> T?) async throws -> [T] {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let found = events.compactMap(transform)
+            if found.count >= count { return found }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw TestTimeout(what: "fewer than \(count) matching events within \(timeout); saw \(events)")
+    }
 }
 
 /// Router and local proxy running in this process in front of a test backend.
