@@ -3,7 +3,7 @@ import Logging
 
 /// Options every long-running command shares: how much to log, and in which format.
 struct LoggingOptions: ParsableArguments {
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: info).")
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: info; connect: warning).")
     var logLevel: String?
 
     @Flag(name: .shortAndLong, help: "Log errors only (same as --log-level error).")
