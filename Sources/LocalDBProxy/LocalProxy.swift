@@ -36,6 +36,8 @@ public final class LocalProxy: Sendable {
 
     private struct State {
         var refreshing: Task<Void, Never>?
+        /// The unix socket file this proxy bound, so that stop removes only its own.
+        var socketInode: UInt64?
         var listener: Channel?
         var connections: [ObjectIdentifier: Channel] = [:]
         var stopping = false
@@ -90,6 +92,8 @@ public final class LocalProxy: Sendable {
             try UnixSocketFile.removeStale(at: path)
             listener = try await bootstrap.bind(unixDomainSocketPath: path).get()
             try UnixSocketFile.restrict(path, mode: configuration.unixSocketMode)
+            let inode = UnixSocketFile.inode(at: path)
+            state.withLockedValue { $0.socketInode = inode }
         } else {
             bootstrap = bootstrap
                 .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -110,23 +114,28 @@ public final class LocalProxy: Sendable {
     }
 
     /// Stops accepting, lets open tunnels finish until `deadline`, then closes the rest.
-    public func stop(deadline: NIODeadline = .now() + .seconds(5)) async {
-        let listener = state.withLockedValue { state -> Channel? in
+    /// Returns how many connections were still open at the deadline and closed then. A
+    /// cancelled task stops waiting at once.
+    @discardableResult
+    public func stop(deadline: NIODeadline = .now() + .seconds(5)) async -> Int {
+        let (listener, inode) = state.withLockedValue { state -> (Channel?, UInt64?) in
             state.stopping = true
             state.refreshing?.cancel()
-            return state.listener
+            return (state.listener, state.socketInode)
         }
         try? await listener?.close().get()
-        if let path = configuration.unixSocketPath { try? UnixSocketFile.removeStale(at: path) }
+        if let path = configuration.unixSocketPath, let inode { UnixSocketFile.removeOwn(at: path, inode: inode) }
         continuation.yield(.draining(openConnections: openConnections))
-        while NIODeadline.now() < deadline, !(state.withLockedValue { $0.connections.isEmpty }) {
+        while NIODeadline.now() < deadline, !Task.isCancelled, !(state.withLockedValue { $0.connections.isEmpty }) {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        for channel in state.withLockedValue({ Array($0.connections.values) }) {
+        let remaining = state.withLockedValue { Array($0.connections.values) }
+        for channel in remaining {
             try? await channel.close().get()
         }
         continuation.yield(.stopped)
         continuation.finish()
+        return remaining.count
     }
 
     /// Number of client connections currently open.

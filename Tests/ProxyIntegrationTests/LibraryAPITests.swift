@@ -66,13 +66,32 @@ struct LibraryAPITests {
         // A transfer that is under way while stop() is called still completes.
         async let transfer = TestClient.exchange(port: port, total: 8 * 1024 * 1024)
         _ = try await events.first { event -> Bool? in if case .connectionOpened = event { true } else { nil } }
-        async let stopping: Void = proxy.stop(deadline: .now() + .seconds(20))
+        async let stopping = proxy.stop(deadline: .now() + .seconds(20))
         let result = try await transfer
         #expect(result.receivedSHA256 == result.sentSHA256)
-        await stopping
+        #expect(await stopping == 0)
         #expect(proxy.openConnections == 0)
         await #expect(throws: (any Error).self) { _ = try await TestClient.exchange(port: port, total: 1) }
         _ = try await events.first { event -> Bool? in if case .stopped = event { true } else { nil } }
+        await chain.stop()
+    }
+
+    @Test("a unix socket another proxy listens on is not taken over; stop removes only its own socket")
+    func unixSocketInUse() async throws {
+        let chain = try await ProxyChain.start()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dbproxy-sock-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/db.sock"
+        let (first, _, _) = try await chain.localProxy(try chain.pki.user(), unixSocketPath: path)
+        await #expect {
+            _ = try await chain.localProxy(try chain.pki.user(), unixSocketPath: path)
+        } throws: { error in
+            "\(error)" == "\(path) is in use: another process listens on it; stop it or choose another path"
+        }
+        #expect(FileManager.default.fileExists(atPath: path))
+        #expect(await first.stop() == 0)
+        #expect(!FileManager.default.fileExists(atPath: path))
         await chain.stop()
     }
 
