@@ -34,6 +34,8 @@ struct DatabaseLauncher {
     var plan: TunnelPlan
     var listenHost = "127.0.0.1"
     var maxConnections: Int?
+    /// How long before the certificate's expiry a warning is logged.
+    var expiryWarning: Duration = .seconds(600)
     var localTLS: TLSMaterial?
     var logger: Logger
 
@@ -92,6 +94,9 @@ struct DatabaseLauncher {
             localTLS: localTLS, unixSocketPath: socket?.path)
         configuration.databaseProtocol = override
         configuration.maxConnections = maxConnections
+        // The certificate files are re-read when they change (tsh db login, a renewal job ...).
+        configuration.identitySource = .files(certificate: entry.certificateFile, key: entry.keyFile, ca: plan.caFile)
+        configuration.expiryWarning = expiryWarning
         var proxyLogger = Logger(label: "dbproxy.local")
         proxyLogger[metadataKey: "database"] = "\(name)"
         let proxy: LocalProxy

@@ -30,9 +30,23 @@ struct ProxyCommand: AsyncParsableCommand {
         valueName: "duration"))
     var maxSigtermDelay: String = "0"
 
+    @Option(help: ArgumentHelp(
+        "Log a warning this long before the certificate expires (the certificate files are re-read whenever they change).",
+        valueName: "duration"))
+    var expiryWarning: String = "10m"
+
+    @Flag(help: "Allow --listen on an address other hosts can reach (anyone who reaches it uses your certificate).")
+    var allowRemote = false
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
+        guard DurationText.parse(expiryWarning) != nil else {
+            throw ValidationError("--expiry-warning \"\(expiryWarning)\" is not a duration such as 10m or 1h")
+        }
+        if !Self.isLoopback(listen), !allowRemote {
+            throw ValidationError("--listen \(listen) can be reached from other hosts, which would then connect with your certificate; add --allow-remote if that is what you want")
+        }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         if tunnel.isMultiple, port != 0 || unixSocket != nil {
             throw ValidationError("with --db or --config, give each database its port= or socket= instead of --port or --unix-socket")
@@ -50,7 +64,11 @@ struct ProxyCommand: AsyncParsableCommand {
         // Caught from here on: a signal during start stops the proxy once it has started.
         let signals = TerminationSignals()
         let (localTLS, localCA) = try tunnel.loadLocalTLS()
-        let launcher = DatabaseLauncher(plan: plan, listenHost: listen, maxConnections: maxConnections, localTLS: localTLS, logger: logger)
+        if !Self.isLoopback(listen) {
+            logger.warning("listening on \(listen): anyone who can reach this address reaches the databases with your certificate")
+        }
+        var launcher = DatabaseLauncher(plan: plan, listenHost: listen, maxConnections: maxConnections, localTLS: localTLS, logger: logger)
+        launcher.expiryWarning = Duration.nanoseconds(DurationText.parse(expiryWarning)?.nanoseconds ?? 600_000_000_000)
         let outcomes = await launcher.launchAll()
         var running: [RunningDatabase] = []
         for outcome in outcomes {
@@ -85,5 +103,13 @@ extension TunnelOptions {
         } catch {
             throw CLIError("local TLS in \(localTLSDir): \(error)")
         }
+    }
+}
+
+extension ProxyCommand {
+    /// Whether `host` is a loopback address or name (reachable only from this machine).
+    static func isLoopback(_ host: String) -> Bool {
+        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.")
     }
 }
