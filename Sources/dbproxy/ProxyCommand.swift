@@ -4,6 +4,7 @@ import LocalDBProxy
 import Logging
 import NIOCore
 import ProxyCore
+import ProxyOperations
 
 struct ProxyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,9 +39,17 @@ struct ProxyCommand: AsyncParsableCommand {
     @Flag(help: "Allow --listen on an address other hosts can reach (anyone who reaches it uses your certificate).")
     var allowRemote = false
 
+    @Option(help: ArgumentHelp(
+        "Serve /startup, /liveness, /readiness and /metrics (Prometheus) over HTTP on this address, e.g. 127.0.0.1:9090.",
+        valueName: "host:port"))
+    var httpAddress: String?
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
+        if let httpAddress, OperationsAddress(parsing: httpAddress) == nil {
+            throw ValidationError("--http-address \"\(httpAddress)\" is not HOST:PORT")
+        }
         guard DurationText.parse(expiryWarning) != nil else {
             throw ValidationError("--expiry-warning \"\(expiryWarning)\" is not a duration such as 10m or 1h")
         }
@@ -85,8 +94,23 @@ struct ProxyCommand: AsyncParsableCommand {
             if !plan.isMultiple, case .failed(_, let reason) = outcomes.first { throw CLIError(reason) }
             throw CLIError("no database started")
         }
+        var operations: LocalProxyOperations?
+        if let httpAddress {
+            do {
+                let started = try await LocalProxyOperations.start(address: httpAddress, proxies: running.map { ($0.name, $0.proxy) }, logger: logger)
+                let bound = started.boundAddress
+                let shown = bound.port.map { "\(bound.ipAddress.map { $0.contains(":") ? "[\($0)]" : $0 } ?? "127.0.0.1"):\($0)" } ?? httpAddress
+                say("Health and metrics on http://\(shown) (/startup, /liveness, /readiness, /metrics).")
+                operations = started
+            } catch {
+                for database in running { await database.proxy.stop(deadline: .now()) }
+                throw CLIError("--http-address \(httpAddress): \(error)")
+            }
+        }
         let delay = DurationText.parse(maxSigtermDelay) ?? .zero
+        // /readiness answers 503 while the proxies drain; the HTTP server stops after them.
         let status = await GracefulStop(proxies: running.map(\.proxy), maxDelay: delay, signals: signals).run()
+        await operations?.stop()
         if status != 0 { throw ExitCode(status) }
     }
 }
