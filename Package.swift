@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "LocalDBProxy", targets: ["LocalDBProxy"]),
         .library(name: "ServerALPN", targets: ["ServerALPN"]),
         .library(name: "ProxyCore", targets: ["ProxyCore"]),
+        .library(name: "ProxyOperations", targets: ["ProxyOperations"]),
         .executable(name: "dbproxy", targets: ["dbproxy"]),
     ],
     dependencies: [
@@ -20,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .target(
@@ -70,6 +72,7 @@ let package = Package(
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(
@@ -117,6 +120,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        .executableTarget(
+            name: "EmbeddedProxy",
+            dependencies: [
+                "LocalDBProxy", "ProxyCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/EmbeddedProxy"
         ),
         .testTarget(
             name: "ProxyCoreTests",
@@ -193,7 +205,7 @@ let package = Package(
         .testTarget(
             name: "ProxyIntegrationTests",
             dependencies: [
-                "ProxyCore", "LocalDBProxy", "ServerALPN", "WirePostgres", "pgworkload", "mysqlworkload",
+                "ProxyCore", "LocalDBProxy", "ServerALPN", "WirePostgres", "pgworkload", "mysqlworkload", "EmbeddedProxy",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

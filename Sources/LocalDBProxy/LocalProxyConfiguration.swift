@@ -40,6 +40,9 @@ public struct LocalProxyConfiguration: Sendable {
     /// A warning (log line and event) this long before the certificate expires; a provider
     /// source is asked for new material from then on.
     public var expiryWarning: Duration = .seconds(600)
+    /// Under swift-service-lifecycle, how long open connections may finish after graceful
+    /// shutdown begins.
+    public var shutdownDrainTime: Duration = .seconds(5)
 
     public init(
         routerHost: String, routerPort: Int, tls: TLSMaterial, serverName: String? = nil, insecure: Bool = false,

@@ -31,6 +31,13 @@ public enum LocalProxyEvent: Sendable {
         public var negotiatedProtocol: String?
         /// From accepting the client to the router's TLS handshake completing.
         public var dialDuration: Duration
+
+        public init(connection: UInt64, client: String, negotiatedProtocol: String?, dialDuration: Duration) {
+            self.connection = connection
+            self.client = client
+            self.negotiatedProtocol = negotiatedProtocol
+            self.dialDuration = dialDuration
+        }
     }
 
     /// A tunnel that ended.
@@ -40,6 +47,13 @@ public enum LocalProxyEvent: Sendable {
         public var bytesFromRouter: Int
         /// From accepting the client to the end.
         public var duration: Duration
+
+        public init(connection: UInt64, bytesFromClient: Int, bytesFromRouter: Int, duration: Duration) {
+            self.connection = connection
+            self.bytesFromClient = bytesFromClient
+            self.bytesFromRouter = bytesFromRouter
+            self.duration = duration
+        }
     }
 }
 
