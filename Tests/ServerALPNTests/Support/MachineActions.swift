@@ -1,3 +1,4 @@
+import ProxyCore
 import NIOCore
 @testable import ServerALPN
 
