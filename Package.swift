@@ -91,7 +91,7 @@ let package = Package(
         .target(
             name: "ProxyOperations",
             dependencies: [
-                "LocalDBProxy", "ProxyCore",
+                "LocalDBProxy", "ServerALPN", "ProxyCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

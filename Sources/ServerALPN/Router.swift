@@ -82,6 +82,9 @@ public final class Router: Sendable {
     /// Number of connections currently open.
     public var openConnections: Int { state.withLockedValue { $0.connections.count } }
 
+    /// Whether the router takes connections now (listening, not stopping), for readiness probes.
+    public var isReady: Bool { state.withLockedValue { $0.listener != nil && !$0.stopping } }
+
     private func accept(_ channel: Channel, shared: RouterShared) throws {
         let key = ObjectIdentifier(channel)
         let admitted = state.withLockedValue { state -> Bool in
@@ -98,6 +101,12 @@ public final class Router: Sendable {
         }
         let connection = RouterConnection(channel: channel, id: connectionIDs.next(), shared: shared)
         try connection.start()
+    }
+
+    /// Builds every TLS context the router would use (server certificate with its key, client
+    /// CA, database CAs) without listening: throws what `start()` would.
+    public func validateTLS() throws {
+        _ = try makeShared()
     }
 
     private func makeShared() throws -> RouterShared {

@@ -30,4 +30,20 @@ public enum RouterRejection: Error, Hashable, CustomStringConvertible {
         case .shuttingDown: "router is shutting down"
         }
     }
+
+    /// A short stable name for metrics labels and log fields.
+    public var kind: String {
+        switch self {
+        case .notTLS: "not_tls"
+        case .noRoute: "no_route"
+        case .handshakeTimeout: "handshake_timeout"
+        case .loginTimeout: "login_timeout"
+        case .tlsFailed: "tls_failed"
+        case .badCertificate: "bad_certificate"
+        case .route: "route"
+        case .backendUnreachable: "backend_unreachable"
+        case .databaseRefused: "database_refused"
+        case .shuttingDown: "shutting_down"
+        }
+    }
 }

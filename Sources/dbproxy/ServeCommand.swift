@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Logging
 import NIOCore
+import ProxyCore
+import ProxyOperations
 import ServerALPN
 
 struct ServeCommand: AsyncParsableCommand {
@@ -11,7 +13,29 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Router configuration file (YAML).")
     var config: String
 
+    @Flag(help: "Check the configuration file (syntax, certificates, keys, CAs) and exit: 0 when it is usable.")
+    var checkConfig = false
+
+    @Option(help: ArgumentHelp(
+        "Serve /healthz, /readyz and /metrics (Prometheus) over HTTP on this address, e.g. 127.0.0.1:9091.",
+        valueName: "host:port"))
+    var httpAddress: String?
+
+    @Option(help: ArgumentHelp(
+        "On SIGTERM or SIGINT, stop accepting and let open connections finish for up to this long (0: close them at once).",
+        valueName: "duration"))
+    var maxSigtermDelay: String = "5s"
+
     @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard DurationText.parse(maxSigtermDelay) != nil else {
+            throw ValidationError("--max-sigterm-delay \"\(maxSigtermDelay)\" is not a duration such as 30s, 2m or 0")
+        }
+        if let httpAddress, OperationsAddress(parsing: httpAddress) == nil {
+            throw ValidationError("--http-address \"\(httpAddress)\" is not HOST:PORT")
+        }
+    }
 
     func run() async throws {
         try logging.bootstrap()
@@ -21,13 +45,35 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
+        let databases = configuration.databases.map { "\($0.name) (\($0.databaseProtocol), \($0.address))" }
+        if checkConfig {
+            // Building the router's TLS contexts checks the certificates, keys and CAs together.
+            do {
+                try Router(configuration: configuration).validateTLS()
+            } catch {
+                throw ValidationError("\(config): \(error)")
+            }
+            say("\(config): OK; listen \(configuration.listenAddress); databases: \(databases.isEmpty ? "none" : databases.joined(separator: ", ")); routes: \(configuration.routes.count)")
+            return
+        }
         let router = Router(configuration: configuration)
         let address = try await router.start()
-        let databases = configuration.databases.map { "\($0.name) (\($0.databaseProtocol), \($0.address))" }
         say("Router listening on \(address.displayString); databases: \(databases.isEmpty ? "none" : databases.joined(separator: ", ")); routes: \(configuration.routes.count)")
-        _ = await SignalWaiter.waitForTermination()
-        say("Stopping: waiting up to 5 s for open connections")
-        await router.stop(deadline: .now() + .seconds(5))
+        var operations: RouterOperations?
+        if let httpAddress {
+            do {
+                operations = try await RouterOperations.start(address: httpAddress, router: router)
+                say("Health and metrics on http://\(operations?.boundAddress.displayString ?? httpAddress) (/healthz, /readyz, /metrics).")
+            } catch {
+                await router.stop(deadline: .now())
+                throw CLIError("--http-address \(httpAddress): \(error)")
+            }
+        }
+        let signal = await SignalWaiter.waitForTermination()
+        let delay = DurationText.parse(maxSigtermDelay) ?? .zero
+        say("Stopping on \(TerminationSignals.name(signal)): \(router.openConnections) connections open; waiting up to \(DurationText.format(delay)) for them (/readyz answers 503)")
+        await router.stop(deadline: .now() + delay)
+        await operations?.stop()
     }
 }
 
