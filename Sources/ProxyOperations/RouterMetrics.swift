@@ -46,7 +46,7 @@ public final class RouterMetrics: Sendable {
                 descriptor: Self.descriptor("connections_routed", unit: "total", help: "Connections spliced to a destination."),
                 labels: [("service", routed.database ?? "-"), ("protocol", protocolName)]
             ).increment()
-        case .rejected(_, _, let reason):
+        case .rejected(_, _, let reason, _):
             registry.makeCounter(
                 descriptor: Self.descriptor("connections_rejected", unit: "total", help: "Connections refused or dropped before the splice, by reason."),
                 labels: [("reason", reason.kind)]

@@ -131,7 +131,8 @@ public final class Router: Sendable {
         return RouterShared(
             table: table, databaseContext: try context(.database), routeContexts: routeContexts,
             backendContexts: backendContexts,
-            timeouts: configuration.timeouts, pingInterval: configuration.pingInterval, logger: logger,
+            timeouts: configuration.timeouts, proxyProtocol: configuration.proxyProtocol,
+            pingInterval: configuration.pingInterval, logger: logger,
             emit: { continuation.yield($0) })
     }
 }

@@ -118,7 +118,7 @@ private struct ConfigReader {
         guard let serviceNode = top["proxy_service"] else { throw fail("proxy_service", root, "missing section") }
         let service = try mapping(serviceNode, "proxy_service", allowed: [
             "web_listen_addr", "public_addr", "https_keypairs", "client_ca_file", "ping_interval", "ping_framing",
-            "handshake_timeout", "connect_timeout", "login_timeout",
+            "handshake_timeout", "connect_timeout", "login_timeout", "proxy_protocol",
         ])
         guard let listen = try address(service["web_listen_addr"], "proxy_service.web_listen_addr") else {
             throw fail("proxy_service.web_listen_addr", serviceNode, "missing (e.g. 127.0.0.1:3080)")
@@ -147,7 +147,47 @@ private struct ConfigReader {
         return RouterConfiguration(
             listenAddress: listen, certificateChain: chain, privateKey: key, clientCA: clientCA,
             routes: try routes(top["routes"]), databases: try databases(top["databases"]),
-            pingInterval: pingInterval, pingFraming: pingFraming, timeouts: timeouts)
+            pingInterval: pingInterval, pingFraming: pingFraming, timeouts: timeouts,
+            proxyProtocol: try proxyProtocol(service["proxy_protocol"]))
+    }
+
+    /// `proxy_protocol: {trusted_cidrs: [CIDR, ...], header: optional | required}`
+    func proxyProtocol(_ node: Node?) throws(RouterConfigError) -> ProxyProtocolConfiguration? {
+        guard let node else { return nil }
+        let key = "proxy_service.proxy_protocol"
+        let entry = try mapping(node, key, allowed: ["trusted_cidrs", "header"])
+        guard let cidrsNode = entry["trusted_cidrs"] else {
+            throw fail("\(key).trusted_cidrs", node, "missing (the load balancers' addresses, e.g. [10.0.0.0/16])")
+        }
+        let items: [Node]
+        if cidrsNode.string != nil {
+            items = [cidrsNode]
+        } else if let sequence = cidrsNode.sequence {
+            items = Array(sequence)
+        } else {
+            throw fail("\(key).trusted_cidrs", cidrsNode, "expected a list of CIDR blocks")
+        }
+        guard !items.isEmpty else {
+            throw fail("\(key).trusted_cidrs", cidrsNode, "empty list (name the load balancers' addresses, or remove proxy_protocol)")
+        }
+        var networks: [IPNetwork] = []
+        for (index, item) in items.enumerated() {
+            let itemKey = cidrsNode.sequence == nil ? "\(key).trusted_cidrs" : "\(key).trusted_cidrs[\(index)]"
+            guard let text = item.string else { throw fail(itemKey, item, "expected a CIDR block such as 10.0.0.0/8 or fd00::/8") }
+            do {
+                networks.append(try IPNetwork(parsing: text))
+            } catch {
+                throw fail(itemKey, item, error.description)
+            }
+        }
+        var header = ProxyProtocolConfiguration.HeaderRequirement.optional
+        if let text = try string(entry["header"], "\(key).header") {
+            guard let parsed = ProxyProtocolConfiguration.HeaderRequirement(rawValue: text) else {
+                throw fail("\(key).header", entry["header"], "expected optional or required")
+            }
+            header = parsed
+        }
+        return ProxyProtocolConfiguration(trustedNetworks: networks, header: header)
     }
 
     func keypair(_ node: Node?, parent: Node) throws(RouterConfigError) -> ([NIOSSLCertificate], NIOSSLPrivateKey) {

@@ -20,11 +20,15 @@ public struct RouterConfiguration: Sendable {
     /// Whether `-ping` ALPN variants are offered at all.
     public var pingFraming: Bool
     public var timeouts: ProxyTimeouts
+    /// Accept PROXY protocol headers from these load balancers (nil: from nobody; a header is
+    /// then refused as not TLS).
+    public var proxyProtocol: ProxyProtocolConfiguration?
 
     public init(
         listenAddress: HostAndPort, certificateChain: [NIOSSLCertificate], privateKey: NIOSSLPrivateKey,
         clientCA: [NIOSSLCertificate], routes: [Route] = [], databases: [DatabaseRoute] = [],
-        pingInterval: TimeAmount = .seconds(30), pingFraming: Bool = true, timeouts: ProxyTimeouts = .init()
+        pingInterval: TimeAmount = .seconds(30), pingFraming: Bool = true, timeouts: ProxyTimeouts = .init(),
+        proxyProtocol: ProxyProtocolConfiguration? = nil
     ) {
         self.listenAddress = listenAddress
         self.certificateChain = certificateChain
@@ -35,5 +39,6 @@ public struct RouterConfiguration: Sendable {
         self.pingInterval = pingInterval
         self.pingFraming = pingFraming
         self.timeouts = timeouts
+        self.proxyProtocol = proxyProtocol
     }
 }

@@ -14,6 +14,8 @@ struct RouterShared: Sendable {
     /// Client TLS contexts for databases reached over TLS, by database name.
     let backendContexts: [String: NIOSSLContext]
     let timeouts: ProxyTimeouts
+    /// Load balancers whose PROXY protocol headers are believed (nil: nobody's).
+    var proxyProtocol: ProxyProtocolConfiguration? = nil
     let pingInterval: TimeAmount
     let logger: Logger
     let emit: @Sendable (RouterEvent) -> Void
@@ -43,8 +45,10 @@ final class RouterConnection {
         self.channel = channel
         self.id = id
         self.shared = shared
-        self.machine = RouterConnectionStateMachine(table: shared.table)
-        self.peer = channel.remoteAddress?.description ?? "unknown"
+        let remote = channel.remoteAddress
+        self.peer = remote?.description ?? "unknown"
+        let socketPeer = remote.flatMap { address in address.ipAddress.flatMap { ip in address.port.map { HostAndPort(host: ip, port: $0) } } }
+        self.machine = RouterConnectionStateMachine(table: shared.table, proxyProtocol: shared.proxyProtocol, peer: socketPeer)
         var logger = shared.logger
         logger[metadataKey: "conn"] = "\(id)"
         logger[metadataKey: "peer"] = "\(peer)"
@@ -63,7 +67,9 @@ final class RouterConnection {
     // MARK: Inputs
 
     func received(_ bytes: ByteBuffer, reader: ClientHelloReader) {
+        let hadHeader = machine.proxyHeader != nil
         let action = machine.received(bytes)
+        if !hadHeader, let header = machine.proxyHeader { noteProxyHeader(header) }
         if case .terminateTLS(_, let replay) = action { serverName = Self.peekServerName(replay) }
         if case .passThroughTLS(_, let replay) = action { serverName = Self.peekServerName(replay) }
         logger.trace("bytes before TLS", metadata: ["bytes": "\(bytes.readableBytes)", "action": "\(action)"])
@@ -108,7 +114,7 @@ final class RouterConnection {
         case .reject(let reason):
             deadline?.cancel()
             logger.info("connection refused", metadata: ["reason": "\(reason)"])
-            shared.emit(.rejected(connection: id, peer: peer, reason: reason))
+            shared.emit(.rejected(connection: id, peer: peer, reason: reason, clientAddress: machine.clientAddress))
             channel.close(promise: nil)
         case .terminateTLS(let selection, let replay):
             guard let reader, let context = shared.tlsContext(for: selection) else {
@@ -228,7 +234,7 @@ final class RouterConnection {
 
     func reportSpliced(to address: HostAndPort, destination: RouteTable.Destination?) {
         let routed = RoutedConnection(
-            connection: id, peer: peer, serverName: serverName, negotiatedProtocol: negotiatedProtocol,
+            connection: id, peer: peer, clientAddress: machine.clientAddress, serverName: serverName, negotiatedProtocol: negotiatedProtocol,
             destination: address, database: destination?.database?.name, user: destination?.identity?.username,
             pingFramed: destination?.pingFramed ?? false, certificateSerial: destination?.identity?.serialNumber)
         logger.info("connection routed", metadata: [
@@ -237,6 +243,16 @@ final class RouterConnection {
             "cert_serial": "\(routed.certificateSerial ?? "-")",
         ])
         shared.emit(.routed(routed))
+    }
+
+    /// A trusted load balancer's header was read: from here on the logs name its client.
+    private func noteProxyHeader(_ header: ProxyProtocolHeader) {
+        if let client = header.clientAddress { logger[metadataKey: "client"] = "\(client)" }
+        logger.debug("PROXY protocol header", metadata: [
+            "version": "\(header.version.rawValue)", "command": "\(header.command)", "transport": "\(header.transport)",
+            "source": "\(header.source?.description ?? "-")", "destination": "\(header.destination?.description ?? "-")",
+            "header_bytes": "\(header.consumedBytes)",
+        ])
     }
 
     func logHandOver(bytes: Int) {

@@ -6,6 +6,9 @@ import X509
 /// answers with what to do next. `RouterConnection` performs the actions.
 struct RouterConnectionStateMachine {
     enum State {
+        /// The peer is a trusted load balancer: a PROXY protocol header may come first.
+        case readingProxyHeader(ByteBuffer)
+        /// The bytes after the PROXY header, if there was one.
         case readingClientHello(ByteBuffer)
         case connectingPassthrough
         case handshaking(RouteTable.Selection)
@@ -30,19 +33,63 @@ struct RouterConnectionStateMachine {
         case reject(RouterRejection)
     }
 
-    private(set) var state: State = .readingClientHello(ByteBuffer())
+    private(set) var state: State
     private var helloParser = ClientHelloParser()
     let table: RouteTable
+    let proxyProtocol: ProxyProtocolConfiguration?
+    /// The socket's peer.
+    let peer: HostAndPort?
+    /// Whether the peer is in `proxyProtocol`'s trusted networks.
+    let peerTrusted: Bool
+    /// The PROXY protocol header a trusted peer sent, once read.
+    private(set) var proxyHeader: ProxyProtocolHeader?
 
-    init(table: RouteTable) {
+    init(table: RouteTable, proxyProtocol: ProxyProtocolConfiguration? = nil, peer: HostAndPort? = nil) {
         self.table = table
+        self.proxyProtocol = proxyProtocol
+        self.peer = peer
+        let address = peer.flatMap { IPAddress(parsing: $0.host) }
+        peerTrusted = address.map { proxyProtocol?.trusts($0) ?? false } ?? false
+        state = peerTrusted ? .readingProxyHeader(ByteBuffer()) : .readingClientHello(ByteBuffer())
+    }
+
+    /// The original client: the source of a trusted PROXY header, otherwise the socket's peer
+    /// (also after a LOCAL command or an UNKNOWN/unspecified address).
+    var clientAddress: HostAndPort? {
+        proxyHeader?.clientAddress?.hostAndPort ?? peer
     }
 
     mutating func received(_ bytes: ByteBuffer) -> Action {
-        guard case .readingClientHello(var buffered) = state else { return .none }
-        state = .modifying
         var incoming = bytes
-        buffered.writeBuffer(&incoming)
+        switch state {
+        case .readingProxyHeader(var buffered):
+            state = .modifying
+            buffered.writeBuffer(&incoming)
+            switch ProxyProtocolParser.parse(buffered) {
+            case .needMoreData:
+                state = .readingProxyHeader(buffered)
+                return .none
+            case .invalid(let reason):
+                return reject(.proxyHeaderInvalid(reason))
+            case .notProxyProtocol:
+                if proxyProtocol?.header == .required { return reject(.proxyHeaderMissing(peer: peerText)) }
+                return readClientHello(buffered)
+            case .header(let header):
+                proxyHeader = header
+                buffered.moveReaderIndex(forwardBy: header.consumedBytes)
+                return readClientHello(buffered)
+            }
+        case .readingClientHello(var buffered):
+            state = .modifying
+            buffered.writeBuffer(&incoming)
+            return readClientHello(buffered)
+        default:
+            return .none
+        }
+    }
+
+    /// `buffered`: every byte after the PROXY header (if any) so far.
+    private mutating func readClientHello(_ buffered: ByteBuffer) -> Action {
         switch helloParser.parse(buffered) {
         case .needMoreData:
             guard buffered.readableBytes <= ClientHelloParser.maximumLength + 4096 else {
@@ -51,6 +98,12 @@ struct RouterConnectionStateMachine {
             state = .readingClientHello(buffered)
             return .none
         case .invalid(let reason):
+            if !peerTrusted, ProxyProtocolParser.looksLikeHeader(buffered) {
+                guard proxyProtocol != nil else {
+                    return reject(.notTLS("\(reason); the bytes start like a PROXY protocol header, and proxy_service.proxy_protocol is not configured"))
+                }
+                return reject(.proxyHeaderUntrusted(peer: peerText))
+            }
             return reject(.notTLS(reason))
         case .clientHello(let hello):
             guard let selection = table.select(hello) else {
@@ -64,6 +117,8 @@ struct RouterConnectionStateMachine {
             return .terminateTLS(selection, replay: buffered)
         }
     }
+
+    private var peerText: String { peer?.description ?? "an unknown peer" }
 
     mutating func handshakeCompleted(negotiatedProtocol: String?, peerCertificate: Certificate?) -> Action {
         guard case .handshaking(let selection) = state else { return .none }
@@ -124,7 +179,7 @@ struct RouterConnectionStateMachine {
 
     mutating func deadlinePassed() -> Action {
         switch state {
-        case .readingClientHello, .handshaking:
+        case .readingProxyHeader, .readingClientHello, .handshaking:
             return reject(.handshakeTimeout)
         default:
             return .none

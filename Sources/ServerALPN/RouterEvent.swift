@@ -7,8 +7,9 @@ public enum RouterEvent: Sendable {
     case listening(SocketAddress)
     /// A connection was sent to a destination.
     case routed(RoutedConnection)
-    /// A connection was refused or dropped before it was spliced.
-    case rejected(connection: UInt64, peer: String, reason: RouterRejection)
+    /// A connection was refused or dropped before it was spliced. `peer` is the socket's peer;
+    /// `clientAddress` the original client (see `RoutedConnection.clientAddress`).
+    case rejected(connection: UInt64, peer: String, reason: RouterRejection, clientAddress: HostAndPort?)
     /// The router stopped accepting connections.
     case stopped
 }
@@ -16,7 +17,12 @@ public enum RouterEvent: Sendable {
 /// A connection the router spliced to a backend.
 public struct RoutedConnection: Sendable {
     public var connection: UInt64
+    /// The socket's peer: with a load balancer in front, the load balancer.
     public var peer: String
+    /// The original client: the source of a PROXY protocol header from a trusted load balancer,
+    /// otherwise the socket's peer (also after a LOCAL or UNKNOWN header). Nil only when the
+    /// socket has no IP peer address.
+    public var clientAddress: HostAndPort?
     public var serverName: String?
     public var negotiatedProtocol: String?
     public var destination: HostAndPort

@@ -14,6 +14,13 @@ public enum RouterRejection: Error, Hashable, CustomStringConvertible {
     /// Refused in the database's protocol (the client was sent an error it can show).
     case databaseRefused(String)
     case shuttingDown
+    /// A PROXY protocol header from a peer outside `proxy_protocol.trusted_cidrs` (the socket
+    /// peer is named).
+    case proxyHeaderUntrusted(peer: String)
+    /// A trusted peer sent a PROXY protocol header that does not match the specification.
+    case proxyHeaderInvalid(String)
+    /// A trusted peer sent no PROXY protocol header although `proxy_protocol.header` is `required`.
+    case proxyHeaderMissing(peer: String)
 
     public var description: String {
         switch self {
@@ -28,6 +35,11 @@ public enum RouterRejection: Error, Hashable, CustomStringConvertible {
         case .backendUnreachable(let address, let reason): "cannot reach \(address): \(reason)"
         case .databaseRefused(let reason): reason
         case .shuttingDown: "router is shutting down"
+        case .proxyHeaderUntrusted(let peer):
+            "PROXY protocol header from \(peer), which is not in proxy_service.proxy_protocol.trusted_cidrs"
+        case .proxyHeaderInvalid(let reason): "invalid PROXY protocol header: \(reason)"
+        case .proxyHeaderMissing(let peer):
+            "no PROXY protocol header from trusted peer \(peer), and proxy_service.proxy_protocol.header is required"
         }
     }
 
@@ -44,6 +56,9 @@ public enum RouterRejection: Error, Hashable, CustomStringConvertible {
         case .backendUnreachable: "backend_unreachable"
         case .databaseRefused: "database_refused"
         case .shuttingDown: "shutting_down"
+        case .proxyHeaderUntrusted: "proxy_header_untrusted"
+        case .proxyHeaderInvalid: "proxy_header_invalid"
+        case .proxyHeaderMissing: "proxy_header_missing"
         }
     }
 }

@@ -270,7 +270,7 @@ struct PostgresEndToEndTests {
         #expect(result.output.contains("FATAL:  dbproxy router: database service \"elsewhere\" is not configured on this router"), "\(result.output)")
         #expect(try await StartupProbe.errorFields(port: port, user: "alice", database: "appdb")["C"] == "28000")
         #expect(try await chain.routerEvents.first { event -> RouterRejection? in
-            if case .rejected(_, _, let reason) = event { return reason }
+            if case .rejected(_, _, let reason, _) = event { return reason }
             return nil
         } == .route(.unknownDatabase("elsewhere")))
         await proxy.stop()

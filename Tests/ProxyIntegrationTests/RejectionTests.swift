@@ -14,7 +14,7 @@ struct RejectionTests {
 
     private func rejection(_ chain: ProxyChain) async throws -> RouterRejection {
         try await chain.routerEvents.first { event -> RouterRejection? in
-            if case .rejected(_, _, let reason) = event { return reason }
+            if case .rejected(_, _, let reason, _) = event { return reason }
             return nil
         }
     }
