@@ -13,7 +13,8 @@ import ProxyCore
 ///     for await event in router.events { ... }
 ///     await router.stop()
 public final class Router: Sendable {
-    public let configuration: RouterConfiguration
+    /// The configuration in use: the one given at init, or the last one `reload` accepted.
+    public var configuration: RouterConfiguration { current.withLockedValue { $0.configuration } }
     /// What the router does, as it happens. Finishes after `stop()`.
     public let events: AsyncStream<RouterEvent>
 
@@ -22,6 +23,13 @@ public final class Router: Sendable {
     private let continuation: AsyncStream<RouterEvent>.Continuation
     private let state = NIOLockedValueBox(State())
     private let connectionIDs = ConnectionIDs()
+    /// What new connections use; replaced whole by `reload`.
+    private let current: NIOLockedValueBox<Current>
+
+    private struct Current {
+        var configuration: RouterConfiguration
+        var shared: RouterShared?
+    }
 
     private struct State {
         var listener: Channel?
@@ -34,7 +42,7 @@ public final class Router: Sendable {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "dbproxy.router")
     ) {
-        self.configuration = configuration
+        self.current = NIOLockedValueBox(Current(configuration: configuration))
         self.group = group
         self.logger = logger
         (events, continuation) = AsyncStream.makeStream(of: RouterEvent.self, bufferingPolicy: .bufferingNewest(1024))
@@ -42,7 +50,10 @@ public final class Router: Sendable {
 
     /// Builds the TLS contexts, binds the listener and returns its address.
     public func start() async throws -> SocketAddress {
-        let shared = try makeShared()
+        let configuration = self.configuration
+        let shared = try makeShared(configuration)
+        current.withLockedValue { $0.shared = shared }
+        let current = self.current
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -50,7 +61,7 @@ public final class Router: Sendable {
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try self.accept(channel, shared: shared)
+                    try self.accept(channel, shared: current.withLockedValue { $0.shared } ?? shared)
                 }
             }
         let listener = try await bootstrap.bind(host: configuration.listenAddress.host, port: configuration.listenAddress.port).get()
@@ -106,10 +117,33 @@ public final class Router: Sendable {
     /// Builds every TLS context the router would use (server certificate with its key, client
     /// CA, database CAs) without listening: throws what `start()` would.
     public func validateTLS() throws {
-        _ = try makeShared()
+        _ = try makeShared(configuration)
     }
 
-    private func makeShared() throws -> RouterShared {
+    /// Puts `configuration` in place for new connections: certificates, client CA, routes,
+    /// databases, timeouts. Open connections keep what they started with. Throws, changing
+    /// nothing, when its TLS material is unusable. The listening address cannot change without
+    /// a restart: a new one is reported in the result and ignored.
+    @discardableResult
+    public func reload(_ configuration: RouterConfiguration) throws -> RouterReload {
+        let shared = try makeShared(configuration)
+        let listening = current.withLockedValue { current -> HostAndPort in
+            let listening = current.configuration.listenAddress
+            var accepted = configuration
+            accepted.listenAddress = listening
+            current.configuration = accepted
+            if current.shared != nil { current.shared = shared }
+            return listening
+        }
+        let ignored = configuration.listenAddress == listening ? nil : configuration.listenAddress
+        logger.notice("configuration reloaded", metadata: [
+            "databases": "\(configuration.databases.count)", "routes": "\(configuration.routes.count)",
+            "ignored_listen_address": "\(ignored?.description ?? "-")",
+        ])
+        return RouterReload(databases: configuration.databases.count, routes: configuration.routes.count, ignoredListenAddress: ignored)
+    }
+
+    private func makeShared(_ configuration: RouterConfiguration) throws -> RouterShared {
         let table = RouteTable(routes: configuration.routes, databases: configuration.databases, pingFraming: configuration.pingFraming)
         func context(_ selection: RouteTable.Selection) throws -> NIOSSLContext {
             let tls = TLSConfiguration.routerServer(
@@ -135,6 +169,14 @@ public final class Router: Sendable {
             pingInterval: configuration.pingInterval, logger: logger,
             emit: { continuation.yield($0) })
     }
+}
+
+/// What `Router.reload` put in place.
+public struct RouterReload: Sendable, Hashable {
+    public var databases: Int
+    public var routes: Int
+    /// A new listening address, which needs a restart; nil when it did not change.
+    public var ignoredListenAddress: HostAndPort?
 }
 
 /// Errors starting a router.

@@ -57,6 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
             return
         }
         let router = Router(configuration: configuration)
+        let hangups = HangupSignals()
         let address = try await router.start()
         say("Router listening on \(address.displayString); databases: \(databases.isEmpty ? "none" : databases.joined(separator: ", ")); routes: \(configuration.routes.count)")
         var operations: RouterOperations?
@@ -69,11 +70,31 @@ struct ServeCommand: AsyncParsableCommand {
                 throw CLIError("--http-address \(httpAddress): \(error)")
             }
         }
+        let reloading = Task { [config] in
+            for await _ in hangups.deliveries { Self.reload(router, from: config) }
+        }
         let signal = await SignalWaiter.waitForTermination()
+        reloading.cancel()
         let delay = DurationText.parse(maxSigtermDelay) ?? .zero
         say("Stopping on \(TerminationSignals.name(signal)): \(router.openConnections) connections open; waiting up to \(DurationText.format(delay)) for them (/readyz answers 503)")
         await router.stop(deadline: .now() + delay)
         await operations?.stop()
+    }
+}
+
+extension ServeCommand {
+    /// SIGHUP: read the file again and put it in place for new connections; a file that does not
+    /// load, or whose certificates do not, changes nothing.
+    static func reload(_ router: Router, from path: String) {
+        do {
+            let configuration = try RouterConfigFile.load(path: path)
+            let result = try router.reload(configuration)
+            var line = "Reloaded \(path) on SIGHUP: databases: \(result.databases); routes: \(result.routes); open connections keep their settings"
+            if let ignored = result.ignoredListenAddress { line += "; the new listen address \(ignored) needs a restart" }
+            say(line)
+        } catch {
+            say("Reload of \(path) on SIGHUP failed, keeping the running configuration: \(error)")
+        }
     }
 }
 
