@@ -17,6 +17,9 @@ public final class Router: Sendable {
     public var configuration: RouterConfiguration { current.withLockedValue { $0.configuration } }
     /// What the router does, as it happens. Finishes after `stop()`.
     public let events: AsyncStream<RouterEvent>
+    /// The audit log of database sessions, from the configuration at init (nil: none). A
+    /// reload does not change it.
+    public let audit: AuditLog?
 
     private let group: any EventLoopGroup
     private let logger: Logger
@@ -45,6 +48,7 @@ public final class Router: Sendable {
         self.current = NIOLockedValueBox(Current(configuration: configuration))
         self.group = group
         self.logger = logger
+        self.audit = configuration.audit.map { AuditLog(configuration: $0, logger: logger) }
         (events, continuation) = AsyncStream.makeStream(of: RouterEvent.self, bufferingPolicy: .bufferingNewest(1024))
     }
 
@@ -52,6 +56,7 @@ public final class Router: Sendable {
     public func start() async throws -> SocketAddress {
         let configuration = self.configuration
         let shared = try makeShared(configuration)
+        try audit?.start()
         current.withLockedValue { $0.shared = shared }
         let current = self.current
         let bootstrap = ServerBootstrap(group: group)
@@ -86,6 +91,10 @@ public final class Router: Sendable {
         for channel in remaining {
             try? await channel.close().get()
         }
+        if let audit {
+            for channel in remaining { try? await channel.closeFuture.get() }
+            await audit.shutdown()
+        }
         continuation.yield(.stopped)
         continuation.finish()
     }
@@ -110,6 +119,8 @@ public final class Router: Sendable {
         channel.closeFuture.whenComplete { [state] _ in
             state.withLockedValue { _ = $0.connections.removeValue(forKey: key) }
         }
+        var shared = shared
+        shared.audit = audit
         let connection = RouterConnection(channel: channel, id: connectionIDs.next(), shared: shared)
         try connection.start()
     }

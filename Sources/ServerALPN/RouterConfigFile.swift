@@ -111,7 +111,7 @@ private struct ConfigReader {
     }
 
     func configuration(_ root: Node) throws(RouterConfigError) -> RouterConfiguration {
-        let top = try mapping(root, "", allowed: ["version", "proxy_service", "databases", "routes"])
+        let top = try mapping(root, "", allowed: ["version", "proxy_service", "databases", "routes", "audit"])
         if let version = try string(top["version"], "version"), version != "v2" {
             throw fail("version", top["version"], "unsupported version \"\(version)\" (expected v2)")
         }
@@ -148,7 +148,41 @@ private struct ConfigReader {
             listenAddress: listen, certificateChain: chain, privateKey: key, clientCA: clientCA,
             routes: try routes(top["routes"]), databases: try databases(top["databases"]),
             pingInterval: pingInterval, pingFraming: pingFraming, timeouts: timeouts,
-            proxyProtocol: try proxyProtocol(service["proxy_protocol"]))
+            proxyProtocol: try proxyProtocol(service["proxy_protocol"]), audit: try audit(top["audit"]))
+    }
+
+    /// `audit: {file: PATH | "-", statements: false, queue: 10000}`
+    func audit(_ node: Node?) throws(RouterConfigError) -> AuditConfiguration? {
+        guard let node else { return nil }
+        let entry = try mapping(node, "audit", allowed: ["file", "statements", "queue"])
+        guard let file = try string(entry["file"], "audit.file"), !file.isEmpty else {
+            throw fail("audit.file", entry["file"] ?? node, "missing (a file to append JSON lines to, or \"-\" for standard output)")
+        }
+        let destination: AuditConfiguration.Destination
+        if file == "-" {
+            destination = .standardOutput
+        } else {
+            let full = file.hasPrefix("/") ? file : (baseDirectory as NSString).appendingPathComponent(file)
+            var isDirectory: ObjCBool = false
+            let directory = (full as NSString).deletingLastPathComponent
+            guard FileManager.default.fileExists(atPath: directory.isEmpty ? "." : directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw fail("audit.file", entry["file"], "directory \"\(directory)\" does not exist")
+            }
+            destination = .file(full)
+        }
+        var statements = false
+        if let flag = entry["statements"] {
+            guard let value = flag.bool else { throw fail("audit.statements", flag, "expected true or false") }
+            statements = value
+        }
+        var queue = AuditConfiguration.defaultQueueCapacity
+        if let queueNode = entry["queue"] {
+            guard let value = queueNode.int, value > 0 else {
+                throw fail("audit.queue", queueNode, "expected a positive number of records (e.g. 10000)")
+            }
+            queue = value
+        }
+        return AuditConfiguration(destination: destination, statements: statements, queueCapacity: queue)
     }
 
     /// `proxy_protocol: {trusted_cidrs: [CIDR, ...], header: optional | required}`

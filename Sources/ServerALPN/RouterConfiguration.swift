@@ -23,12 +23,14 @@ public struct RouterConfiguration: Sendable {
     /// Accept PROXY protocol headers from these load balancers (nil: from nobody; a header is
     /// then refused as not TLS).
     public var proxyProtocol: ProxyProtocolConfiguration?
+    /// The audit log of database sessions (nil: none).
+    public var audit: AuditConfiguration?
 
     public init(
         listenAddress: HostAndPort, certificateChain: [NIOSSLCertificate], privateKey: NIOSSLPrivateKey,
         clientCA: [NIOSSLCertificate], routes: [Route] = [], databases: [DatabaseRoute] = [],
         pingInterval: TimeAmount = .seconds(30), pingFraming: Bool = true, timeouts: ProxyTimeouts = .init(),
-        proxyProtocol: ProxyProtocolConfiguration? = nil
+        proxyProtocol: ProxyProtocolConfiguration? = nil, audit: AuditConfiguration? = nil
     ) {
         self.listenAddress = listenAddress
         self.certificateChain = certificateChain
@@ -40,5 +42,6 @@ public struct RouterConfiguration: Sendable {
         self.pingFraming = pingFraming
         self.timeouts = timeouts
         self.proxyProtocol = proxyProtocol
+        self.audit = audit
     }
 }

@@ -19,6 +19,8 @@ struct RouterShared: Sendable {
     let pingInterval: TimeAmount
     let logger: Logger
     let emit: @Sendable (RouterEvent) -> Void
+    /// Where database sessions are recorded (nil: no audit log).
+    var audit: AuditLog? = nil
 
     func tlsContext(for selection: RouteTable.Selection) -> NIOSSLContext? {
         switch selection {
@@ -34,7 +36,7 @@ final class RouterConnection {
     var machine: RouterConnectionStateMachine
     let shared: RouterShared
     let channel: Channel
-    private let id: UInt64
+    let id: UInt64
     private let peer: String
     var logger: Logger
     private var deadline: Scheduled<Void>?
@@ -166,8 +168,12 @@ final class RouterConnection {
                 }
                 return
             }
-            connect(to: destination.address, destination: destination) { _, glue in
-                try session.handOver(to: glue)
+            connect(to: destination.address, destination: destination) { connection, glue in
+                if let database = destination.database, let audit = connection.auditHandler(destination: destination, database: database) {
+                    try session.handOver(to: audit, glue)
+                } else {
+                    try session.handOver(to: glue)
+                }
             }
         }
     }

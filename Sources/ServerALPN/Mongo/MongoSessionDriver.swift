@@ -79,7 +79,11 @@ final class MongoSessionDriver {
         do {
             try backend.pipeline.syncOperations.addHandler(backendGlue, position: .after(replies))
             replies.markSpliced()
-            try session.handOver(to: requests, clientGlue)
+            if let audit = connection.auditHandler(destination: destination, database: database) {
+                try session.handOver(to: requests, audit, clientGlue)
+            } else {
+                try session.handOver(to: requests, clientGlue)
+            }
             connection.spliced(to: database.address, destination: destination)
         } catch {
             backend.close(promise: nil)

@@ -31,6 +31,8 @@ struct MySQLRouterSession {
     }
 
     private var state = State.awaitingGreeting
+    /// The user and database the client's HandshakeResponse41 named (for the audit log).
+    private(set) var login: (username: String, database: String?)?
     private var fromBackend = ByteBuffer()
     private var fromClient = ByteBuffer()
     private var backendDecoder = MySQLPacketDecoder()
@@ -172,6 +174,7 @@ struct MySQLRouterSession {
             } catch {
                 return ([fail(code: MySQLErrorCode.handshakeError, state: "08S01", "bad handshake response: \(error.message)", sequence: packet.sequenceID &+ 1)], true)
             }
+            login = (response.username, response.database.flatMap { $0.isEmpty ? nil : $0 })
             if tlsMode == .disable, response.authPluginName == Self.clearPasswordPlugin, !response.authResponse.isEmpty {
                 return ([refuseCleartext(sequence: packet.sequenceID &+ 1)], true)
             }

@@ -137,7 +137,15 @@ final class MySQLSessionDriver {
         do {
             try backend.pipeline.syncOperations.addHandler(backendGlue, position: .after(backendHandler))
             backend.pipeline.syncOperations.removeHandler(backendHandler, promise: nil)
-            try frontend.handOver(to: clientGlue)
+            let login = machine.login
+            if let audit = connection.auditHandler(
+                destination: destination, database: database, databaseUser: login?.username, databaseName: login?.database)
+            {
+                try frontend.handOver(to: audit, clientGlue)
+                audit.clientSentBeforeSplice(toBackend)
+            } else {
+                try frontend.handOver(to: clientGlue)
+            }
             connection.spliced(to: database.address, destination: destination)
         } catch {
             backend.close(promise: nil)

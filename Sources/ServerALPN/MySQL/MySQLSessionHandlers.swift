@@ -53,10 +53,15 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
         context?.writeAndFlush(wrapOutboundOut(bytes))
     }
 
-    /// Puts `glue` after this handler and leaves the pipeline.
-    func handOver(to glue: GlueHandler) throws {
+    /// Puts `handlers` (the glue, or the audit handler then the glue) after this handler, in
+    /// order, and leaves the pipeline.
+    func handOver(to handlers: any ChannelHandler...) throws {
         guard let context else { throw ChannelError.ioOnClosedChannel }
-        try context.pipeline.syncOperations.addHandler(glue, position: .after(self))
+        var position: ChannelPipeline.SynchronousOperations.Position = .after(self)
+        for handler in handlers {
+            try context.pipeline.syncOperations.addHandler(handler, position: position)
+            position = .after(handler)
+        }
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 }

@@ -93,10 +93,15 @@ final class PostgresFrontendHandler: ChannelInboundHandler, RemovableChannelHand
         return context.writeAndFlush(wrapOutboundOut(buffer))
     }
 
-    /// Puts `glue` after this handler, passes on what was held and leaves the pipeline.
-    func handOver(to glue: GlueHandler) throws {
+    /// Puts `handlers` (the glue, or the audit handler then the glue) after this handler, in
+    /// order, passes on what was held and leaves the pipeline.
+    func handOver(to handlers: any ChannelHandler...) throws {
         guard let context else { throw ChannelError.ioOnClosedChannel }
-        try context.pipeline.syncOperations.addHandler(glue, position: .after(self))
+        var position: ChannelPipeline.SynchronousOperations.Position = .after(self)
+        for handler in handlers {
+            try context.pipeline.syncOperations.addHandler(handler, position: position)
+            position = .after(handler)
+        }
         held.replay(from: context)
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }

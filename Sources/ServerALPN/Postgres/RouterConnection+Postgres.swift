@@ -97,8 +97,14 @@ extension RouterConnection {
                 try operations.addHandler(backendGlue, position: .after(negotiator))
             }
             backend.pipeline.syncOperations.removeHandler(negotiator, promise: nil)
-            try frontend.handOver(to: clientGlue)
             let destination = machine.destination
+            if case .startup(let user, let name) = outcome,
+                let audit = auditHandler(destination: destination, database: database, databaseUser: user, databaseName: name)
+            {
+                try frontend.handOver(to: audit, clientGlue)
+            } else {
+                try frontend.handOver(to: clientGlue)
+            }
             perform(machine.connected())
             reportSpliced(to: database.address, destination: destination)
             _ = channel.setOption(ChannelOptions.autoRead, value: true)
