@@ -36,6 +36,8 @@ public final class Router: Sendable {
 
     private struct State {
         var listener: Channel?
+        /// The `postgres_listen_addr` listener, when configured.
+        var postgresListener: Channel?
         var connections: [ObjectIdentifier: Channel] = [:]
         var stopping = false
     }
@@ -58,32 +60,56 @@ public final class Router: Sendable {
         let shared = try makeShared(configuration)
         try audit?.start()
         current.withLockedValue { $0.shared = shared }
+        let bootstrap = listenerBootstrap(shared: shared, postgresOnly: false)
+        let listener = try await bootstrap.bind(host: configuration.listenAddress.host, port: configuration.listenAddress.port).get()
+        state.withLockedValue { $0.listener = listener }
+        guard let address = listener.localAddress else { throw RouterStartError.noLocalAddress }
+        if let postgresAddress = configuration.postgresListenAddress {
+            do {
+                let postgres = try await listenerBootstrap(shared: shared, postgresOnly: true)
+                    .bind(host: postgresAddress.host, port: postgresAddress.port).get()
+                state.withLockedValue { $0.postgresListener = postgres }
+                logger.info("router listening for PostgreSQL clients", metadata: ["address": "\(postgres.localAddress?.description ?? "-")"])
+            } catch {
+                try? await listener.close().get()
+                throw error
+            }
+        }
+        logger.info("router listening", metadata: ["address": "\(address)"])
+        continuation.yield(.listening(address))
+        return address
+    }
+
+    /// A listener's bootstrap; `postgresOnly` for `postgres_listen_addr`.
+    private func listenerBootstrap(shared: RouterShared, postgresOnly: Bool) -> ServerBootstrap {
         let current = self.current
-        let bootstrap = ServerBootstrap(group: group)
+        return ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try self.accept(channel, shared: current.withLockedValue { $0.shared } ?? shared)
+                    var shared = current.withLockedValue { $0.shared } ?? shared
+                    shared.postgresOnly = postgresOnly
+                    try self.accept(channel, shared: shared)
                 }
             }
-        let listener = try await bootstrap.bind(host: configuration.listenAddress.host, port: configuration.listenAddress.port).get()
-        state.withLockedValue { $0.listener = listener }
-        guard let address = listener.localAddress else { throw RouterStartError.noLocalAddress }
-        logger.info("router listening", metadata: ["address": "\(address)"])
-        continuation.yield(.listening(address))
-        return address
+    }
+
+    /// The address of the `postgres_listen_addr` listener while it listens (nil: none).
+    public var postgresListenerAddress: SocketAddress? {
+        state.withLockedValue { $0.postgresListener?.localAddress }
     }
 
     /// Stops accepting, lets open connections finish until `deadline`, then closes the rest.
     public func stop(deadline: NIODeadline = .now() + .seconds(5)) async {
-        let listener = state.withLockedValue { state -> Channel? in
+        let (listener, postgresListener) = state.withLockedValue { state -> (Channel?, Channel?) in
             state.stopping = true
-            return state.listener
+            return (state.listener, state.postgresListener)
         }
         try? await listener?.close().get()
+        try? await postgresListener?.close().get()
         while NIODeadline.now() < deadline, !(state.withLockedValue { $0.connections.isEmpty }) {
             try? await Task.sleep(for: .milliseconds(20))
         }
@@ -142,6 +168,7 @@ public final class Router: Sendable {
             let listening = current.configuration.listenAddress
             var accepted = configuration
             accepted.listenAddress = listening
+            accepted.postgresListenAddress = current.configuration.postgresListenAddress
             current.configuration = accepted
             if current.shared != nil { current.shared = shared }
             return listening
@@ -173,10 +200,13 @@ public final class Router: Sendable {
         for database in configuration.databases {
             if let tls = database.tls.clientConfiguration() { backendContexts[database.name] = try NIOSSLContext(configuration: tls) }
         }
+        let plainPostgres = TLSConfiguration.plainPostgresServer(
+            certificateChain: configuration.certificateChain, privateKey: configuration.privateKey, clientCA: configuration.clientCA)
         return RouterShared(
             table: table, databaseContext: try context(.database), routeContexts: routeContexts,
             backendContexts: backendContexts,
             timeouts: configuration.timeouts, proxyProtocol: configuration.proxyProtocol,
+            plainPostgresContext: try NIOSSLContext(configuration: plainPostgres),
             pingInterval: configuration.pingInterval, logger: logger,
             emit: { continuation.yield($0) })
     }

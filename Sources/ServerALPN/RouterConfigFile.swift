@@ -118,7 +118,7 @@ private struct ConfigReader {
         guard let serviceNode = top["proxy_service"] else { throw fail("proxy_service", root, "missing section") }
         let service = try mapping(serviceNode, "proxy_service", allowed: [
             "web_listen_addr", "public_addr", "https_keypairs", "client_ca_file", "ping_interval", "ping_framing",
-            "handshake_timeout", "connect_timeout", "login_timeout", "proxy_protocol",
+            "handshake_timeout", "connect_timeout", "login_timeout", "proxy_protocol", "postgres_listen_addr",
         ])
         guard let listen = try address(service["web_listen_addr"], "proxy_service.web_listen_addr") else {
             throw fail("proxy_service.web_listen_addr", serviceNode, "missing (e.g. 127.0.0.1:3080)")
@@ -144,11 +144,14 @@ private struct ConfigReader {
             guard let flag = node.bool else { throw fail("proxy_service.ping_framing", node, "expected true or false") }
             pingFraming = flag
         }
-        return RouterConfiguration(
+        let postgresListen = try address(service["postgres_listen_addr"], "proxy_service.postgres_listen_addr")
+        var configuration = RouterConfiguration(
             listenAddress: listen, certificateChain: chain, privateKey: key, clientCA: clientCA,
             routes: try routes(top["routes"]), databases: try databases(top["databases"]),
             pingInterval: pingInterval, pingFraming: pingFraming, timeouts: timeouts,
             proxyProtocol: try proxyProtocol(service["proxy_protocol"]), audit: try audit(top["audit"]))
+        configuration.postgresListenAddress = postgresListen
+        return configuration
     }
 
     /// `audit: {file: PATH | "-", statements: false, queue: 10000}`

@@ -23,6 +23,9 @@ public struct RouterConfiguration: Sendable {
     /// Accept PROXY protocol headers from these load balancers (nil: from nobody; a header is
     /// then refused as not TLS).
     public var proxyProtocol: ProxyProtocolConfiguration?
+    /// A second listener for PostgreSQL clients only (SSLRequest, then TLS with a client
+    /// certificate): the v2 config's `postgres_listen_addr`; nil: none. The main port takes them too.
+    public var postgresListenAddress: HostAndPort? = nil
     /// The audit log of database sessions (nil: none).
     public var audit: AuditConfiguration?
 

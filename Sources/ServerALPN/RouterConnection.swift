@@ -16,6 +16,11 @@ struct RouterShared: Sendable {
     let timeouts: ProxyTimeouts
     /// Load balancers whose PROXY protocol headers are believed (nil: nobody's).
     var proxyProtocol: ProxyProtocolConfiguration? = nil
+    /// TLS for PostgreSQL clients that ask for it with an SSLRequest: client certificate asked
+    /// for and verified (its absence is told inside TLS), ALPN `postgresql` or none.
+    var plainPostgresContext: NIOSSLContext? = nil
+    /// Connections come to `postgres_listen_addr`, which takes PostgreSQL clients only.
+    var postgresOnly = false
     let pingInterval: TimeAmount
     let logger: Logger
     let emit: @Sendable (RouterEvent) -> Void
@@ -50,7 +55,8 @@ final class RouterConnection {
         let remote = channel.remoteAddress
         self.peer = remote?.description ?? "unknown"
         let socketPeer = remote.flatMap { address in address.ipAddress.flatMap { ip in address.port.map { HostAndPort(host: ip, port: $0) } } }
-        self.machine = RouterConnectionStateMachine(table: shared.table, proxyProtocol: shared.proxyProtocol, peer: socketPeer)
+        self.machine = RouterConnectionStateMachine(
+            table: shared.table, proxyProtocol: shared.proxyProtocol, peer: socketPeer, postgresOnly: shared.postgresOnly)
         var logger = shared.logger
         logger[metadataKey: "conn"] = "\(id)"
         logger[metadataKey: "peer"] = "\(peer)"
@@ -89,9 +95,10 @@ final class RouterConnection {
         }
         logger.debug("TLS established", metadata: ["alpn": "\(negotiatedProtocol ?? "-")", "client_cert": "\(certificate != nil)"])
         let action = machine.handshakeCompleted(negotiatedProtocol: negotiatedProtocol, peerCertificate: certificate)
-        if case .reject(let reason) = action, let negotiatedProtocol, ALPNProtocol(negotiatedProtocol).withoutPing == .postgres {
+        let postgresProtocol = machine.plainPostgres ? ALPNProtocol.postgres.rawValue : negotiatedProtocol
+        if case .reject(let reason) = action, let postgresProtocol, ALPNProtocol(postgresProtocol).withoutPing == .postgres {
             // A PostgreSQL client shows an ErrorResponse; a closed connection only puzzles its user.
-            return refusePostgres(reason, negotiatedProtocol: negotiatedProtocol, session: session)
+            return refusePostgres(reason, negotiatedProtocol: postgresProtocol, session: session)
         }
         perform(action, session: session)
     }
@@ -111,6 +118,8 @@ final class RouterConnection {
         switch action {
         case .none:
             break
+        case .plainPostgres(let step):
+            performPlainPostgres(step, reader: reader)
         case .splice:
             deadline?.cancel()
         case .reject(let reason):

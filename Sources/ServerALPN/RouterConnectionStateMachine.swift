@@ -1,5 +1,6 @@
 import NIOCore
 import ProxyCore
+import WirePostgres
 import X509
 
 /// The life of one router connection, free of I/O: it is fed what happens on the socket and
@@ -10,6 +11,8 @@ struct RouterConnectionStateMachine {
         case readingProxyHeader(ByteBuffer)
         /// The bytes after the PROXY header, if there was one.
         case readingClientHello(ByteBuffer)
+        /// A PostgreSQL client's startup packets before TLS (after the PROXY header, if any).
+        case readingPostgres(ByteBuffer)
         case connectingPassthrough
         case handshaking(RouteTable.Selection)
         case connectingBackend(RouteTable.Destination)
@@ -31,6 +34,19 @@ struct RouterConnectionStateMachine {
         case splice
         /// Close the connection and report why.
         case reject(RouterRejection)
+        /// A PostgreSQL client that connected without TLS first (see `PlainPostgresAction`).
+        case plainPostgres(PlainPostgresAction)
+    }
+
+    /// What to do for a PostgreSQL client that asks for TLS inside its own protocol.
+    enum PlainPostgresAction {
+        /// Write these bytes (`N`, the answer to a GSSENCRequest) and keep reading.
+        case answer(ByteBuffer)
+        /// Write `S` (the answer to the SSLRequest), then terminate TLS with client-certificate
+        /// verification; `handshakeCompleted` routes by the certificate as for `teleport-postgres`.
+        case startTLS
+        /// Write this ErrorResponse, then close and report the rejection.
+        case refuse(PostgresErrorResponse, RouterRejection)
     }
 
     private(set) var state: State
@@ -43,9 +59,16 @@ struct RouterConnectionStateMachine {
     let peerTrusted: Bool
     /// The PROXY protocol header a trusted peer sent, once read.
     private(set) var proxyHeader: ProxyProtocolHeader?
+    /// The client asked for TLS with a PostgreSQL SSLRequest (TLS runs inside its protocol).
+    private(set) var plainPostgres = false
+    /// A GSSENCRequest was answered `N` already (a client sends at most one).
+    private var answeredGSSENCRequest = false
+    /// The connection came to `postgres_listen_addr`: only PostgreSQL clients are taken.
+    let postgresOnly: Bool
 
-    init(table: RouteTable, proxyProtocol: ProxyProtocolConfiguration? = nil, peer: HostAndPort? = nil) {
+    init(table: RouteTable, proxyProtocol: ProxyProtocolConfiguration? = nil, peer: HostAndPort? = nil, postgresOnly: Bool = false) {
         self.table = table
+        self.postgresOnly = postgresOnly
         self.proxyProtocol = proxyProtocol
         self.peer = peer
         let address = peer.flatMap { IPAddress(parsing: $0.host) }
@@ -83,6 +106,10 @@ struct RouterConnectionStateMachine {
             state = .modifying
             buffered.writeBuffer(&incoming)
             return readClientHello(buffered)
+        case .readingPostgres(var buffered):
+            state = .modifying
+            buffered.writeBuffer(&incoming)
+            return readPostgres(buffered)
         default:
             return .none
         }
@@ -90,6 +117,10 @@ struct RouterConnectionStateMachine {
 
     /// `buffered`: every byte after the PROXY header (if any) so far.
     private mutating func readClientHello(_ buffered: ByteBuffer) -> Action {
+        if PlainPostgresSniffing.looksLikePostgres(buffered) { return readPostgres(buffered) }
+        if postgresOnly, !(ProxyProtocolParser.looksLikeHeader(buffered) && !peerTrusted) {
+            return reject(.notTLS(PlainPostgresSniffing.notPostgresListener(buffered)))
+        }
         switch helloParser.parse(buffered) {
         case .needMoreData:
             guard buffered.readableBytes <= ClientHelloParser.maximumLength + 4096 else {
@@ -120,8 +151,56 @@ struct RouterConnectionStateMachine {
 
     private var peerText: String { peer?.description ?? "an unknown peer" }
 
+    /// `buffered`: the PostgreSQL startup packets after the PROXY header (if any) and after the
+    /// GSSENCRequest already answered (if any). An SSLRequest starts TLS, a GSSENCRequest is
+    /// answered `N`; a StartupMessage in plain text is refused with an ErrorResponse and a
+    /// CancelRequest (which carries no certificate to check) by closing.
+    private mutating func readPostgres(_ buffered: ByteBuffer) -> Action {
+        var rest = buffered
+        let packet: PostgresStartupPacket?
+        do {
+            packet = try PostgresStartupDecoder.decode(&rest)
+        } catch {
+            return reject(.notTLS("not a TLS ClientHello nor a PostgreSQL startup packet (\(error.message)); first bytes \(PlainPostgresSniffing.hexPrefix(buffered))"))
+        }
+        guard let packet else {
+            state = .readingPostgres(buffered)
+            return .none
+        }
+        switch packet {
+        case .sslRequest:
+            // As PostgreSQL does: bytes sent before `S` would be taken as if they came over TLS.
+            guard rest.readableBytes == 0 else {
+                return refusePostgres(PlainPostgresSniffing.unencryptedData(after: "SSLRequest"))
+            }
+            plainPostgres = true
+            state = .handshaking(.database)
+            return .plainPostgres(.startTLS)
+        case .gssEncRequest:
+            guard !answeredGSSENCRequest else { return refusePostgres(PlainPostgresSniffing.secondGSSENCRequest) }
+            guard rest.readableBytes == 0 else {
+                return refusePostgres(PlainPostgresSniffing.unencryptedData(after: "GSSENCRequest"))
+            }
+            answeredGSSENCRequest = true
+            state = .readingPostgres(rest)
+            return .plainPostgres(.answer(ByteBuffer(bytes: [PostgresSSLResponse.notSupported.rawValue])))
+        case .startup(let message):
+            return refusePostgres(PlainPostgresSniffing.tlsRequired(user: message.user))
+        case .cancelRequest:
+            return reject(.notTLS(PlainPostgresSniffing.cancelRefused))
+        }
+    }
+
+    private mutating func refusePostgres(_ refusal: (PostgresErrorResponse, RouterRejection)) -> Action {
+        state = .closed
+        return .plainPostgres(.refuse(refusal.0, refusal.1))
+    }
+
     mutating func handshakeCompleted(negotiatedProtocol: String?, peerCertificate: Certificate?) -> Action {
         guard case .handshaking(let selection) = state else { return .none }
+        // A client that came with an SSLRequest is routed as one that negotiated teleport-postgres
+        // (never ping framing, whatever ALPN it offered).
+        let negotiatedProtocol = plainPostgres ? nil : negotiatedProtocol
         var identity: CertificateIdentity?
         if let peerCertificate {
             do {
@@ -132,6 +211,9 @@ struct RouterConnectionStateMachine {
         }
         switch table.destination(for: selection, negotiatedProtocol: negotiatedProtocol, identity: identity) {
         case .success(let destination):
+            if plainPostgres, let database = destination.database, !database.databaseProtocol.isPostgresWire {
+                return reject(.databaseRefused(PlainPostgresSniffing.notPostgres(database)))
+            }
             state = .connectingBackend(destination)
             return .connect(destination)
         case .failure(let rejection):
@@ -179,7 +261,7 @@ struct RouterConnectionStateMachine {
 
     mutating func deadlinePassed() -> Action {
         switch state {
-        case .readingProxyHeader, .readingClientHello, .handshaking:
+        case .readingProxyHeader, .readingClientHello, .readingPostgres, .handshaking:
             return reject(.handshakeTimeout)
         default:
             return .none

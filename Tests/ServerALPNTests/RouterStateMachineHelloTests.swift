@@ -82,7 +82,7 @@ struct RouterStateMachineHelloTests {
     }
 
     @Test("non-TLS first bytes are refused", arguments: [
-        [UInt8]([0x00, 0x00, 0x00, 0x08, 0x04, 0xd2, 0x16, 0x2f]), Array("GET / HTTP/1.1\r\n".utf8),
+        [UInt8]([0x00, 0x00, 0x00, 0x08, 0x04, 0xd2, 0x16, 0x31]), Array("GET / HTTP/1.1\r\n".utf8),
     ])
     func notTLS(bytes: [UInt8]) throws {
         var machine = machine()
