@@ -10,17 +10,22 @@ import ServerALPN
 ///   database service (`-` for other routes) and negotiated ALPN protocol without `-ping`
 /// - `dbproxy_router_connections_rejected_total{reason}`: refused or dropped before the
 ///   splice, by `RouterRejection.kind`
+/// - `dbproxy_router_audit_dropped_records` (gauge): audit records dropped because the audit
+///   queue was full, as of the last scrape (0 without an audit log)
 ///
 /// Like `LocalProxyMetrics`, it becomes the consumer of `router.events` and hands every event
 /// on through the stream `observe` returns.
 public final class RouterMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let openConnections: Gauge
+    private let auditDropped: Gauge
     private let observer = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
     public init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
         openConnections = registry.makeGauge(descriptor: Self.descriptor("open_connections", unit: "", help: "Connections open now."))
+        auditDropped = registry.makeGauge(descriptor: Self.descriptor(
+            "audit_dropped_records", unit: "", help: "Audit records dropped because the audit queue was full."))
     }
 
     /// Counts `router`'s events and hands each on through the returned stream.
@@ -59,6 +64,7 @@ public final class RouterMetrics: Sendable {
     /// Sets the gauges that are read rather than counted.
     public func refresh(from router: Router) {
         openConnections.set(Int64(router.openConnections))
+        auditDropped.set(Int64(router.audit?.droppedRecords ?? 0))
     }
 
     private static func descriptor(_ name: String, unit: String, help: String) -> MetricNameDescriptor {

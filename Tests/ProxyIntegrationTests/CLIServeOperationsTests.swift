@@ -64,6 +64,7 @@ struct CLIServeOperationsTests {
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(metrics.contains(series), "\(metrics)")
+        #expect(metrics.contains("# TYPE dbproxy_router_audit_dropped_records gauge"), "\(metrics)")
 
         let held = try CLIIdlePostgresClient(port: port)
         // The local proxy dials the router as soon as the client connects: wait until the router counts it.
