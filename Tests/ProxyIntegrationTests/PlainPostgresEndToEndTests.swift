@@ -98,6 +98,7 @@ struct PlainPostgresEndToEndTests {
         #expect(result.status != 0)
         print("psql without a certificate: \(result.output.trimmingCharacters(in: .whitespacesAndNewlines))")
         #expect(result.output.contains("dbproxy router: a client certificate issued by the user CA is required"), "\(result.output)")
+        #expect(result.output.contains("HINT:  Connect with sslmode=verify-full sslcert="), "\(result.output)")
         let reason = try await chain.routerEvents.first { event -> RouterRejection? in
             if case .rejected(_, _, let reason, _) = event { return reason }
             return nil

@@ -21,7 +21,9 @@ extension RouterConnection {
         let error = PostgresErrorResponse(
             severity: .fatal, sqlState: PostgresSQLState.invalidAuthorizationSpecification,
             message: "dbproxy router: \(reason)",
-            hint: "Issue a certificate for a database this router serves (dbproxy certs issue --db-service NAME), or add the database to the router configuration.")
+            hint: reason == .route(.clientCertificateRequired)
+                ? PlainPostgresSniffing.connectHint
+                : "Issue a certificate for a database this router serves (dbproxy certs issue --db-service NAME), or add the database to the router configuration.")
         do {
             if ALPNProtocol(negotiatedProtocol).isPing { try installPingFraming(before: session) }
             let prelude = PostgresFrontendPrelude(identity: nil, service: "", refusal: error)
