@@ -4,21 +4,6 @@ import Testing
 /// `dbproxy proxy --http-address`: health endpoints and Prometheus metrics of a running proxy.
 @Suite("CLI: health and metrics")
 struct CLIOperationsTests {
-    /// GET `url`: the status code and body (urllib, so an error status is a result, not a failure).
-    private func get(_ url: String) async throws -> (status: Int, body: String) {
-        let script = """
-            import sys, urllib.request, urllib.error
-            try:
-                with urllib.request.urlopen(sys.argv[1], timeout=10) as r:
-                    print(r.status); sys.stdout.write(r.read().decode())
-            except urllib.error.HTTPError as e:
-                print(e.code); sys.stdout.write(e.read().decode())
-            """
-        let run = try await CLIProcess.run(["python3", "-c", script, url])
-        let lines = run.stdout.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
-        return (Int(lines.first ?? "") ?? 0, lines.count > 1 ? String(lines[1]) : "")
-    }
-
     @Test("/metrics counts a psql session's bytes for its database; /readiness is 503 while draining")
     func metricsAndReadiness() async throws {
         let world = try await CLIWorld.start()
@@ -30,14 +15,14 @@ struct CLIOperationsTests {
         let port = try #require(CLIWorld.port(inStartupLine: try await proxy.line(containing: "Started authenticated tunnel")))
         let line = try await proxy.line(containing: "Health and metrics on http://")
         let base = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
-        #expect(try await get(base + "/startup").status == 200)
-        #expect(try await get(base + "/liveness").status == 200)
-        #expect(try await get(base + "/readiness").status == 200)
+        #expect(try await CLIHTTP.get(base + "/startup").status == 200)
+        #expect(try await CLIHTTP.get(base + "/liveness").status == 200)
+        #expect(try await CLIHTTP.get(base + "/readiness").status == 200)
         let query = try await CLIProcess.run(["psql", "postgres://trustuser@localhost:\(port)/appdb", "-X", "-At", "-c", "select repeat('x', 100000)"])
         #expect(query.status == 0, "\(query.output)")
         var metrics = ""
         for _ in 0..<100 {
-            metrics = try await get(base + "/metrics").body
+            metrics = try await CLIHTTP.get(base + "/metrics").body
             if metrics.contains("dbproxy_local_connections_accepted_total{database=\"pg1\"} 1") { break }
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -49,7 +34,7 @@ struct CLIOperationsTests {
         let held = try CLIIdlePostgresClient(port: port)
         proxy.send(SIGTERM)
         _ = try await proxy.line(containing: "Draining")
-        let readiness = try await get(base + "/readiness")
+        let readiness = try await CLIHTTP.get(base + "/readiness")
         #expect(readiness.status == 503)
         #expect(readiness.body.contains("pg1: not ready: draining"), "\(readiness.body)")
         withExtendedLifetime(held) {}

@@ -4,20 +4,6 @@ import Testing
 /// `dbproxy serve --check-config` and `--http-address`: what an operator's deployment checks.
 @Suite("CLI: router operations")
 struct CLIServeOperationsTests {
-    private func get(_ url: String) async throws -> (status: Int, body: String) {
-        let script = """
-            import sys, urllib.request, urllib.error
-            try:
-                with urllib.request.urlopen(sys.argv[1], timeout=10) as r:
-                    print(r.status); sys.stdout.write(r.read().decode())
-            except urllib.error.HTTPError as e:
-                print(e.code); sys.stdout.write(e.read().decode())
-            """
-        let run = try await CLIProcess.run(["python3", "-c", script, url])
-        let lines = run.stdout.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
-        return (Int(lines.first ?? "") ?? 0, lines.count > 1 ? String(lines[1]) : "")
-    }
-
     @Test("--check-config: 0 and a summary for a usable file; the file, line and key of a mistake otherwise")
     func checkConfig() async throws {
         let world = try await CLIWorld.start()
@@ -47,8 +33,8 @@ struct CLIServeOperationsTests {
         let routerPort = try #require(listening.split(separator: ";").first?.split(separator: ":").last.flatMap { Int($0) })
         let line = try await router.line(containing: "Health and metrics on http://")
         let base = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
-        #expect(try await get(base + "/healthz").status == 200)
-        #expect(try await get(base + "/readyz").status == 200)
+        #expect(try await CLIHTTP.get(base + "/healthz").status == 200)
+        #expect(try await CLIHTTP.get(base + "/readyz").status == 200)
 
         let identity = world.identity(.postgresTrust).map { $0 == world.routerAddress ? "127.0.0.1:\(routerPort)" : $0 }
         let proxy = try CLIWorld.start(["proxy"] + identity)
@@ -59,7 +45,7 @@ struct CLIServeOperationsTests {
         let series = "dbproxy_router_connections_routed_total{service=\"pg1\",protocol=\"teleport-postgres\"} 1"
         var metrics = ""
         for _ in 0..<100 {
-            metrics = try await get(base + "/metrics").body
+            metrics = try await CLIHTTP.get(base + "/metrics").body
             if metrics.contains(series) { break }
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -69,7 +55,7 @@ struct CLIServeOperationsTests {
         let held = try CLIIdlePostgresClient(port: port)
         // The local proxy dials the router as soon as the client connects: wait until the router counts it.
         for _ in 0..<100 {
-            let open = try await get(base + "/metrics").body.split(separator: "\n")
+            let open = try await CLIHTTP.get(base + "/metrics").body.split(separator: "\n")
                 .first { $0.hasPrefix("dbproxy_router_open_connections ") }
                 .flatMap { $0.split(separator: " ").last }.flatMap { Double($0) } ?? 0
             if open >= 1 { break }
@@ -77,7 +63,7 @@ struct CLIServeOperationsTests {
         }
         router.send(SIGTERM)
         _ = try await router.line(containing: "Stopping on SIGTERM")
-        let readiness = try await get(base + "/readyz")
+        let readiness = try await CLIHTTP.get(base + "/readyz")
         #expect(readiness.status == 503, "\(readiness.body)")
         withExtendedLifetime(held) {}
     }
