@@ -175,10 +175,11 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// A block of `address` with `prefixLength` leading bits, clamped to 0...32 (IPv4) or
+    /// 0...128 (IPv6).
     public init(address: IPAddress, prefixLength: Int) {
-        precondition(prefixLength >= 0 && prefixLength <= (address.isIPv4 ? 32 : 128), "prefix length out of range")
         self.address = address
-        self.prefixLength = prefixLength
+        self.prefixLength = min(max(prefixLength, 0), address.isIPv4 ? 32 : 128)
     }
 
     /// Parses `address/length` or a bare address; refuses host bits set after the prefix.
