@@ -36,8 +36,9 @@ public final class Router: Sendable {
 
     private struct State {
         var listener: Channel?
-        /// The `postgres_listen_addr` listener, when configured.
-        var postgresListener: Channel?
+        /// The `postgres_listen_addr`, `mysql_listen_addr` and `mongo_listen_addr` listeners
+        /// that are configured.
+        var protocolListeners: [RouterListener: Channel] = [:]
         var connections: [ObjectIdentifier: Channel] = [:]
         var stopping = false
     }
@@ -60,19 +61,29 @@ public final class Router: Sendable {
         let shared = try makeShared(configuration)
         try audit?.start()
         current.withLockedValue { $0.shared = shared }
-        let bootstrap = listenerBootstrap(shared: shared, postgresOnly: false)
+        let bootstrap = listenerBootstrap(shared: shared, listener: .main)
         let listener = try await bootstrap.bind(host: configuration.listenAddress.host, port: configuration.listenAddress.port).get()
         state.withLockedValue { $0.listener = listener }
         guard let address = listener.localAddress else { throw RouterStartError.noLocalAddress }
-        if let postgresAddress = configuration.postgresListenAddress {
+        let protocolListeners: [(RouterListener, HostAndPort?, String)] = [
+            (.postgres, configuration.postgresListenAddress, "PostgreSQL"),
+            (.mysql, configuration.mysqlListenAddress, "MySQL"),
+            (.mongo, configuration.mongoListenAddress, "MongoDB"),
+        ]
+        for case let (kind, address?, clients) in protocolListeners {
             do {
-                let postgres = try await listenerBootstrap(shared: shared, postgresOnly: true)
-                    .bind(host: postgresAddress.host, port: postgresAddress.port).get()
-                state.withLockedValue { $0.postgresListener = postgres }
-                logger.info("router listening for PostgreSQL clients", metadata: ["address": "\(postgres.localAddress?.description ?? "-")"])
+                let channel = try await listenerBootstrap(shared: shared, listener: kind).bind(host: address.host, port: address.port).get()
+                state.withLockedValue { $0.protocolListeners[kind] = channel }
+                logger.info("router listening for \(clients) clients", metadata: [
+                    "address": "\(channel.localAddress?.description ?? "-")", "key": "\(kind.configurationKey)",
+                ])
             } catch {
-                try? await listener.close().get()
-                throw error
+                let opened = state.withLockedValue { state in
+                    defer { state.protocolListeners = [:] }
+                    return [listener] + Array(state.protocolListeners.values)
+                }
+                for channel in opened { try? await channel.close().get() }
+                throw RouterStartError.cannotListen(key: kind.configurationKey, address: address, reason: "\(error)")
             }
         }
         logger.info("router listening", metadata: ["address": "\(address)"])
@@ -80,8 +91,8 @@ public final class Router: Sendable {
         return address
     }
 
-    /// A listener's bootstrap; `postgresOnly` for `postgres_listen_addr`.
-    private func listenerBootstrap(shared: RouterShared, postgresOnly: Bool) -> ServerBootstrap {
+    /// A listener's bootstrap.
+    private func listenerBootstrap(shared: RouterShared, listener: RouterListener) -> ServerBootstrap {
         let current = self.current
         return ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
@@ -91,7 +102,7 @@ public final class Router: Sendable {
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     var shared = current.withLockedValue { $0.shared } ?? shared
-                    shared.postgresOnly = postgresOnly
+                    shared.listener = listener
                     try self.accept(channel, shared: shared)
                 }
             }
@@ -99,17 +110,26 @@ public final class Router: Sendable {
 
     /// The address of the `postgres_listen_addr` listener while it listens (nil: none).
     public var postgresListenerAddress: SocketAddress? {
-        state.withLockedValue { $0.postgresListener?.localAddress }
+        state.withLockedValue { $0.protocolListeners[.postgres]?.localAddress }
+    }
+
+    /// The address of the `mysql_listen_addr` listener while it listens (nil: none).
+    public var mysqlListenerAddress: SocketAddress? {
+        state.withLockedValue { $0.protocolListeners[.mysql]?.localAddress }
+    }
+
+    /// The address of the `mongo_listen_addr` listener while it listens (nil: none).
+    public var mongoListenerAddress: SocketAddress? {
+        state.withLockedValue { $0.protocolListeners[.mongo]?.localAddress }
     }
 
     /// Stops accepting, lets open connections finish until `deadline`, then closes the rest.
     public func stop(deadline: NIODeadline = .now() + .seconds(5)) async {
-        let (listener, postgresListener) = state.withLockedValue { state -> (Channel?, Channel?) in
+        let listeners = state.withLockedValue { state -> [Channel] in
             state.stopping = true
-            return (state.listener, state.postgresListener)
+            return [state.listener].compactMap { $0 } + Array(state.protocolListeners.values)
         }
-        try? await listener?.close().get()
-        try? await postgresListener?.close().get()
+        for listener in listeners { try? await listener.close().get() }
         while NIODeadline.now() < deadline, !(state.withLockedValue { $0.connections.isEmpty }) {
             try? await Task.sleep(for: .milliseconds(20))
         }
@@ -169,6 +189,8 @@ public final class Router: Sendable {
             var accepted = configuration
             accepted.listenAddress = listening
             accepted.postgresListenAddress = current.configuration.postgresListenAddress
+            accepted.mysqlListenAddress = current.configuration.mysqlListenAddress
+            accepted.mongoListenAddress = current.configuration.mongoListenAddress
             current.configuration = accepted
             if current.shared != nil { current.shared = shared }
             return listening
@@ -202,13 +224,23 @@ public final class Router: Sendable {
         }
         let plainPostgres = TLSConfiguration.plainPostgresServer(
             certificateChain: configuration.certificateChain, privateKey: configuration.privateKey, clientCA: configuration.clientCA)
-        return RouterShared(
+        var shared = RouterShared(
             table: table, databaseContext: try context(.database), routeContexts: routeContexts,
             backendContexts: backendContexts,
             timeouts: configuration.timeouts, proxyProtocol: configuration.proxyProtocol,
             plainPostgresContext: try NIOSSLContext(configuration: plainPostgres),
             pingInterval: configuration.pingInterval, logger: logger,
             emit: { continuation.yield($0) })
+        if configuration.mysqlListenAddress != nil {
+            shared.mysqlContext = try NIOSSLContext(configuration: .mysqlListenerServer(
+                certificateChain: configuration.certificateChain, privateKey: configuration.privateKey, clientCA: configuration.clientCA))
+            shared.mysqlServerVersion = configuration.mysqlServerVersion
+        }
+        if configuration.mongoListenAddress != nil {
+            shared.mongoContext = try NIOSSLContext(configuration: .mongoListenerServer(
+                certificateChain: configuration.certificateChain, privateKey: configuration.privateKey, clientCA: configuration.clientCA))
+        }
+        return shared
     }
 }
 
@@ -223,10 +255,13 @@ public struct RouterReload: Sendable, Hashable {
 /// Errors starting a router.
 public enum RouterStartError: Error, CustomStringConvertible {
     case noLocalAddress
+    /// A protocol listener (`postgres_listen_addr` ...) could not be opened.
+    case cannotListen(key: String, address: HostAndPort, reason: String)
 
     public var description: String {
         switch self {
         case .noLocalAddress: "the listener has no local address"
+        case .cannotListen(let key, let address, let reason): "cannot listen on \(key) \(address): \(reason)"
         }
     }
 }

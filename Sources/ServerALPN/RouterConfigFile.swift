@@ -119,6 +119,7 @@ private struct ConfigReader {
         let service = try mapping(serviceNode, "proxy_service", allowed: [
             "web_listen_addr", "public_addr", "https_keypairs", "client_ca_file", "ping_interval", "ping_framing",
             "handshake_timeout", "connect_timeout", "login_timeout", "proxy_protocol", "postgres_listen_addr",
+            "mysql_listen_addr", "mongo_listen_addr", "mysql_server_version",
         ])
         guard let listen = try address(service["web_listen_addr"], "proxy_service.web_listen_addr") else {
             throw fail("proxy_service.web_listen_addr", serviceNode, "missing (e.g. 127.0.0.1:3080)")
@@ -151,6 +152,14 @@ private struct ConfigReader {
             pingInterval: pingInterval, pingFraming: pingFraming, timeouts: timeouts,
             proxyProtocol: try proxyProtocol(service["proxy_protocol"]), audit: try audit(top["audit"]))
         configuration.postgresListenAddress = postgresListen
+        configuration.mysqlListenAddress = try address(service["mysql_listen_addr"], "proxy_service.mysql_listen_addr")
+        configuration.mongoListenAddress = try address(service["mongo_listen_addr"], "proxy_service.mongo_listen_addr")
+        if let version = try string(service["mysql_server_version"], "proxy_service.mysql_server_version") {
+            guard !version.isEmpty, !version.utf8.contains(0), version.utf8.count <= 64 else {
+                throw fail("proxy_service.mysql_server_version", service["mysql_server_version"], "expected a version text of 1 to 64 bytes, e.g. 8.0.36")
+            }
+            configuration.mysqlServerVersion = version
+        }
         return configuration
     }
 

@@ -26,6 +26,14 @@ public struct RouterConfiguration: Sendable {
     /// A second listener for PostgreSQL clients only (SSLRequest, then TLS with a client
     /// certificate): the v2 config's `postgres_listen_addr`; nil: none. The main port takes them too.
     public var postgresListenAddress: HostAndPort? = nil
+    /// A listener for MySQL clients that log in with TLS and a client certificate (the router
+    /// greets with CLIENT_SSL): the v2 config's `mysql_listen_addr`; nil: none.
+    public var mysqlListenAddress: HostAndPort? = nil
+    /// A listener for MongoDB clients, TLS from the first byte with a client certificate: the
+    /// v2 config's `mongo_listen_addr`; nil: none.
+    public var mongoListenAddress: HostAndPort? = nil
+    /// The server version the greeting on `mysql_listen_addr` announces (`mysql_server_version`).
+    public var mysqlServerVersion: String = "8.0.0-dbproxy"
     /// The audit log of database sessions (nil: none).
     public var audit: AuditConfiguration?
 

@@ -19,8 +19,15 @@ struct RouterShared: Sendable {
     /// TLS for PostgreSQL clients that ask for it with an SSLRequest: client certificate asked
     /// for and verified (its absence is told inside TLS), ALPN `postgresql` or none.
     var plainPostgresContext: NIOSSLContext? = nil
-    /// Connections come to `postgres_listen_addr`, which takes PostgreSQL clients only.
-    var postgresOnly = false
+    /// The listener connections come to.
+    var listener = RouterListener.main
+    /// TLS for MySQL clients on `mysql_listen_addr` after their SSLRequest: client certificate
+    /// asked for and verified (its absence is told in an ERR packet), no ALPN.
+    var mysqlContext: NIOSSLContext? = nil
+    /// TLS for MongoDB clients on `mongo_listen_addr`: client certificate required, no ALPN.
+    var mongoContext: NIOSSLContext? = nil
+    /// The server version the greeting on `mysql_listen_addr` announces.
+    var mysqlServerVersion = MySQLListenerHandshake.defaultServerVersion
     let pingInterval: TimeAmount
     let logger: Logger
     let emit: @Sendable (RouterEvent) -> Void
@@ -29,7 +36,7 @@ struct RouterShared: Sendable {
 
     func tlsContext(for selection: RouteTable.Selection) -> NIOSSLContext? {
         switch selection {
-        case .database: databaseContext
+        case .database: listener == .mongo ? mongoContext : databaseContext
         case .route(let index): routeContexts[index]
         }
     }
@@ -56,7 +63,7 @@ final class RouterConnection {
         self.peer = remote?.description ?? "unknown"
         let socketPeer = remote.flatMap { address in address.ipAddress.flatMap { ip in address.port.map { HostAndPort(host: ip, port: $0) } } }
         self.machine = RouterConnectionStateMachine(
-            table: shared.table, proxyProtocol: shared.proxyProtocol, peer: socketPeer, postgresOnly: shared.postgresOnly)
+            table: shared.table, proxyProtocol: shared.proxyProtocol, peer: socketPeer, listener: shared.listener)
         var logger = shared.logger
         logger[metadataKey: "conn"] = "\(id)"
         logger[metadataKey: "peer"] = "\(peer)"
@@ -66,6 +73,7 @@ final class RouterConnection {
     /// Installs the ClientHello reader and starts the handshake deadline.
     func start() throws {
         try channel.pipeline.syncOperations.addHandler(ClientHelloReader(connection: self))
+        if shared.listener == .mysql { greetMySQLClient() }
         let bound = NIOLoopBound(self, eventLoop: channel.eventLoop)
         deadline = channel.eventLoop.scheduleTask(in: shared.timeouts.handshake) {
             bound.value.perform(bound.value.machine.deadlinePassed())
@@ -96,6 +104,9 @@ final class RouterConnection {
         logger.debug("TLS established", metadata: ["alpn": "\(negotiatedProtocol ?? "-")", "client_cert": "\(certificate != nil)"])
         let action = machine.handshakeCompleted(negotiatedProtocol: negotiatedProtocol, peerCertificate: certificate)
         let postgresProtocol = machine.plainPostgres ? ALPNProtocol.postgres.rawValue : negotiatedProtocol
+        if case .reject(let reason) = action, machine.listener == .mysql {
+            return refuseMySQL(reason, session: session)
+        }
         if case .reject(let reason) = action, let postgresProtocol, ALPNProtocol(postgresProtocol).withoutPing == .postgres {
             // A PostgreSQL client shows an ErrorResponse; a closed connection only puzzles its user.
             return refusePostgres(reason, negotiatedProtocol: postgresProtocol, session: session)
@@ -120,6 +131,8 @@ final class RouterConnection {
             break
         case .plainPostgres(let step):
             performPlainPostgres(step, reader: reader)
+        case .mysql(let decision):
+            performMySQLListener(decision, reader: reader)
         case .splice:
             deadline?.cancel()
         case .reject(let reason):
@@ -171,7 +184,9 @@ final class RouterConnection {
             }
             if let database = destination.database, database.databaseProtocol == .mysql {
                 do {
-                    try MySQLSessionDriver(connection: self, database: database, destination: destination).start(after: session)
+                    try MySQLSessionDriver(
+                        connection: self, database: database, destination: destination, listener: machine.listener == .mysql
+                    ).start(after: session)
                 } catch {
                     perform(.reject(.tlsFailed("cannot start the MySQL handler: \(error)")))
                 }

@@ -1,5 +1,6 @@
 import NIOCore
 import ProxyCore
+import WireMySQL
 import WirePostgres
 import X509
 
@@ -13,6 +14,8 @@ struct RouterConnectionStateMachine {
         case readingClientHello(ByteBuffer)
         /// A PostgreSQL client's startup packets before TLS (after the PROXY header, if any).
         case readingPostgres(ByteBuffer)
+        /// A MySQL client's first packet after the router's greeting (`mysql_listen_addr`).
+        case readingMySQL(ByteBuffer)
         case connectingPassthrough
         case handshaking(RouteTable.Selection)
         case connectingBackend(RouteTable.Destination)
@@ -36,6 +39,8 @@ struct RouterConnectionStateMachine {
         case reject(RouterRejection)
         /// A PostgreSQL client that connected without TLS first (see `PlainPostgresAction`).
         case plainPostgres(PlainPostgresAction)
+        /// A MySQL client on `mysql_listen_addr`, before TLS (see `MySQLListenerHandshake`).
+        case mysql(MySQLListenerHandshake.Decision)
     }
 
     /// What to do for a PostgreSQL client that asks for TLS inside its own protocol.
@@ -63,17 +68,21 @@ struct RouterConnectionStateMachine {
     private(set) var plainPostgres = false
     /// A GSSENCRequest was answered `N` already (a client sends at most one).
     private var answeredGSSENCRequest = false
-    /// The connection came to `postgres_listen_addr`: only PostgreSQL clients are taken.
-    let postgresOnly: Bool
+    /// The listener the connection came to.
+    let listener: RouterListener
 
-    init(table: RouteTable, proxyProtocol: ProxyProtocolConfiguration? = nil, peer: HostAndPort? = nil, postgresOnly: Bool = false) {
+    init(table: RouteTable, proxyProtocol: ProxyProtocolConfiguration? = nil, peer: HostAndPort? = nil, listener: RouterListener = .main) {
         self.table = table
-        self.postgresOnly = postgresOnly
+        self.listener = listener
         self.proxyProtocol = proxyProtocol
         self.peer = peer
         let address = peer.flatMap { IPAddress(parsing: $0.host) }
         peerTrusted = address.map { proxyProtocol?.trusts($0) ?? false } ?? false
-        state = peerTrusted ? .readingProxyHeader(ByteBuffer()) : .readingClientHello(ByteBuffer())
+        if peerTrusted {
+            state = .readingProxyHeader(ByteBuffer())
+        } else {
+            state = listener == .mysql ? .readingMySQL(ByteBuffer()) : .readingClientHello(ByteBuffer())
+        }
     }
 
     /// The original client: the source of a trusted PROXY header, otherwise the socket's peer
@@ -96,11 +105,11 @@ struct RouterConnectionStateMachine {
                 return reject(.proxyHeaderInvalid(reason))
             case .notProxyProtocol:
                 if proxyProtocol?.header == .required { return reject(.proxyHeaderMissing(peer: peerText)) }
-                return readClientHello(buffered)
+                return readFirstBytes(buffered)
             case .header(let header):
                 proxyHeader = header
                 buffered.moveReaderIndex(forwardBy: header.consumedBytes)
-                return readClientHello(buffered)
+                return readFirstBytes(buffered)
             }
         case .readingClientHello(var buffered):
             state = .modifying
@@ -110,15 +119,25 @@ struct RouterConnectionStateMachine {
             state = .modifying
             buffered.writeBuffer(&incoming)
             return readPostgres(buffered)
+        case .readingMySQL(var buffered):
+            state = .modifying
+            buffered.writeBuffer(&incoming)
+            return readMySQL(buffered)
         default:
             return .none
         }
     }
 
     /// `buffered`: every byte after the PROXY header (if any) so far.
+    private mutating func readFirstBytes(_ buffered: ByteBuffer) -> Action {
+        listener == .mysql ? readMySQL(buffered) : readClientHello(buffered)
+    }
+
+    /// `buffered`: every byte after the PROXY header (if any) so far.
     private mutating func readClientHello(_ buffered: ByteBuffer) -> Action {
-        if PlainPostgresSniffing.looksLikePostgres(buffered) { return readPostgres(buffered) }
-        if postgresOnly, !(ProxyProtocolParser.looksLikeHeader(buffered) && !peerTrusted) {
+        let untrustedHeader = ProxyProtocolParser.looksLikeHeader(buffered) && !peerTrusted
+        if listener != .mongo, PlainPostgresSniffing.looksLikePostgres(buffered) { return readPostgres(buffered) }
+        if listener == .postgres, !untrustedHeader {
             return reject(.notTLS(PlainPostgresSniffing.notPostgresListener(buffered)))
         }
         switch helloParser.parse(buffered) {
@@ -135,8 +154,14 @@ struct RouterConnectionStateMachine {
                 }
                 return reject(.proxyHeaderUntrusted(peer: peerText))
             }
+            if listener == .mongo { return reject(.notTLS(Self.notMongoTLS(reason, buffered))) }
             return reject(.notTLS(reason))
         case .clientHello(let hello):
+            if listener == .mongo {
+                // Whatever the ALPN (MongoDB drivers offer none), the certificate names the database.
+                state = .handshaking(.database)
+                return .terminateTLS(.database, replay: buffered)
+            }
             guard let selection = table.select(hello) else {
                 return reject(.noRoute(serverName: hello.serverName, offered: hello.applicationProtocols))
             }
@@ -150,6 +175,41 @@ struct RouterConnectionStateMachine {
     }
 
     private var peerText: String { peer?.description ?? "an unknown peer" }
+
+    private static func notMongoTLS(_ reason: String, _ buffered: ByteBuffer) -> String {
+        "mongo_listen_addr takes TLS from the first byte (tls=true&tlsCertificateKeyFile=USER.pem&tlsCAFile=HOST-CA.pem): "
+            + "\(reason); first bytes \(PlainPostgresSniffing.hexPrefix(buffered))"
+    }
+
+    /// `buffered`: the MySQL client's bytes after the router's greeting (and the PROXY header,
+    /// if any). Its first packet must be an SSLRequest; TLS then starts in band.
+    private mutating func readMySQL(_ buffered: ByteBuffer) -> Action {
+        if !peerTrusted, ProxyProtocolParser.looksLikeHeader(buffered) {
+            guard proxyProtocol != nil else {
+                return reject(.notTLS("a PROXY protocol header, and proxy_service.proxy_protocol is not configured"))
+            }
+            return reject(.proxyHeaderUntrusted(peer: peerText))
+        }
+        var rest = buffered
+        var decoder = MySQLPacketDecoder(maximumPayload: MySQLListenerHandshake.maximumFirstPacket)
+        let decision: MySQLListenerHandshake.Decision
+        do {
+            guard let packet = try decoder.decode(&rest) else {
+                state = .readingMySQL(buffered)
+                return .none
+            }
+            decision = MySQLListenerHandshake.decide(packet, trailing: rest)
+        } catch {
+            decision = MySQLListenerHandshake.malformed(error.message, firstBytes: PlainPostgresSniffing.hexPrefix(buffered))
+        }
+        switch decision {
+        case .startTLS:
+            state = .handshaking(.database)
+        case .refuse:
+            state = .closed
+        }
+        return .mysql(decision)
+    }
 
     /// `buffered`: the PostgreSQL startup packets after the PROXY header (if any) and after the
     /// GSSENCRequest already answered (if any). An SSLRequest starts TLS, a GSSENCRequest is
@@ -200,7 +260,7 @@ struct RouterConnectionStateMachine {
         guard case .handshaking(let selection) = state else { return .none }
         // A client that came with an SSLRequest is routed as one that negotiated teleport-postgres
         // (never ping framing, whatever ALPN it offered).
-        let negotiatedProtocol = plainPostgres ? nil : negotiatedProtocol
+        let negotiatedProtocol = plainPostgres || listener == .mysql || listener == .mongo ? nil : negotiatedProtocol
         var identity: CertificateIdentity?
         if let peerCertificate {
             do {
@@ -213,6 +273,13 @@ struct RouterConnectionStateMachine {
         case .success(let destination):
             if plainPostgres, let database = destination.database, !database.databaseProtocol.isPostgresWire {
                 return reject(.databaseRefused(PlainPostgresSniffing.notPostgres(database)))
+            }
+            if listener == .mysql, let database = destination.database, database.databaseProtocol != .mysql {
+                return reject(.databaseRefused(MySQLListenerHandshake.notMySQL(database)))
+            }
+            if listener == .mongo, let database = destination.database, database.databaseProtocol != .mongodb {
+                return reject(.databaseRefused(
+                    "certificate names database service \"\(database.name)\", which speaks \(database.databaseProtocol.rawValue); mongo_listen_addr reaches only MongoDB databases"))
             }
             state = .connectingBackend(destination)
             return .connect(destination)
@@ -261,7 +328,7 @@ struct RouterConnectionStateMachine {
 
     mutating func deadlinePassed() -> Action {
         switch state {
-        case .readingProxyHeader, .readingClientHello, .readingPostgres, .handshaking:
+        case .readingProxyHeader, .readingClientHello, .readingPostgres, .readingMySQL, .handshaking:
             return reject(.handshakeTimeout)
         default:
             return .none

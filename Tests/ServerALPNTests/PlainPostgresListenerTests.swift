@@ -36,8 +36,8 @@ struct PlainPostgresListenerTests {
         proxied
             ? RouterConnectionStateMachine(
                 table: SampleRoutes.table(), proxyProtocol: PlainPostgresStateMachineTests.trusted,
-                peer: PlainPostgresStateMachineTests.loadBalancer, postgresOnly: true)
-            : RouterConnectionStateMachine(table: SampleRoutes.table(), peer: HostAndPort(host: "127.0.0.1", port: 1), postgresOnly: true)
+                peer: PlainPostgresStateMachineTests.loadBalancer, listener: .postgres)
+            : RouterConnectionStateMachine(table: SampleRoutes.table(), peer: HostAndPort(host: "127.0.0.1", port: 1), listener: .postgres)
     }
 
     @Test("SSLRequest, with and without a PROXY header, starts TLS as on the main port", arguments: [false, true])
@@ -65,7 +65,7 @@ struct PlainPostgresListenerTests {
     func untrustedHeader() throws {
         var machine = RouterConnectionStateMachine(
             table: SampleRoutes.table(), proxyProtocol: PlainPostgresStateMachineTests.trusted,
-            peer: HostAndPort(host: "198.51.100.9", port: 50000), postgresOnly: true)
+            peer: HostAndPort(host: "198.51.100.9", port: 50000), listener: .postgres)
         let rejection = machine.received(ByteBuffer(bytes: PlainPostgresStateMachineTests.header)).rejection
         #expect(rejection == .proxyHeaderUntrusted(peer: "198.51.100.9:50000"))
     }

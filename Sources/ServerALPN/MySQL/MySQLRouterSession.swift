@@ -7,9 +7,11 @@ import WireMySQL
 /// protects that hop); the client's HandshakeResponse41 is checked against the certificate;
 /// where the database is reached over TLS, the router sends its own SSLRequest and every later
 /// packet of the phase has its sequence id shifted by one in each direction; at the OK the
-/// two connections are spliced.
-struct MySQLRouterSession {
-    enum Action: Equatable {
+/// two connections are spliced. Public so that it can be driven from outside the router (the
+/// fuzzers in Fuzz/); the router's own handlers are its only production user.
+public struct MySQLRouterSession {
+    /// What the caller performs, in order.
+    public enum Action: Equatable, Sendable {
         case sendToClient(ByteBuffer)
         case sendToBackend(ByteBuffer)
         /// Start TLS on the database connection, then call `backendTLSEstablished()`.
@@ -25,6 +27,8 @@ struct MySQLRouterSession {
     private enum State {
         case awaitingGreeting
         case awaitingClientResponse(MySQLHandshakeV10)
+        /// `mysql_listen_addr`: the client was asked to answer the database's scramble.
+        case awaitingSwitchResponse(MySQLHandshakeResponse41, MySQLHandshakeV10)
         case awaitingBackendTLS(response: ByteBuffer)
         case authenticating
         case done
@@ -32,7 +36,7 @@ struct MySQLRouterSession {
 
     private var state = State.awaitingGreeting
     /// The user and database the client's HandshakeResponse41 named (for the audit log).
-    private(set) var login: (username: String, database: String?)?
+    public private(set) var login: (username: String, database: String?)?
     private var fromBackend = ByteBuffer()
     private var fromClient = ByteBuffer()
     private var backendDecoder = MySQLPacketDecoder()
@@ -48,14 +52,33 @@ struct MySQLRouterSession {
     private let identity: CertificateIdentity?
     private let service: String
     private let tlsMode: DatabaseTLS.Mode
+    /// The client logged in to the router's own greeting (`mysql_listen_addr`).
+    private let listener: Bool
+    /// The sequence id of the client's last packet of the connection phase.
+    private var clientSequence: UInt8
 
-    init(identity: CertificateIdentity?, service: String, tlsMode: DatabaseTLS.Mode) {
+    /// A session for a client holding `identity` (nil: no certificate restriction) to database
+    /// `service`; `listener`: the client came to `mysql_listen_addr` and logged in to the
+    /// router's own greeting.
+    public init(identity: CertificateIdentity?, service: String, tlsMode: DatabaseTLS.Mode, listener: Bool = false) {
         self.identity = identity
         self.service = service
         self.tlsMode = tlsMode
+        self.listener = listener
+        // On the listener the client has sent its SSLRequest (1) and is sending its response (2).
+        self.clientSequence = listener ? 2 : 0
     }
 
-    mutating func backendReceived(_ bytes: ByteBuffer) -> [Action] {
+    /// The sequence id for an ERR packet the client reads next, when the router fails on its own
+    /// (the database is unreachable): nil before the client had a greeting.
+    var failureSequence: UInt8? {
+        if listener { return clientSequence &+ 1 }
+        if case .awaitingGreeting = state { return nil }
+        return 2
+    }
+
+    /// Bytes from the database.
+    public mutating func backendReceived(_ bytes: ByteBuffer) -> [Action] {
         var bytes = bytes
         fromBackend.writeBuffer(&bytes)
         var actions: [Action] = []
@@ -73,7 +96,8 @@ struct MySQLRouterSession {
         }
     }
 
-    mutating func clientReceived(_ bytes: ByteBuffer) -> [Action] {
+    /// Bytes from the client.
+    public mutating func clientReceived(_ bytes: ByteBuffer) -> [Action] {
         var bytes = bytes
         fromClient.writeBuffer(&bytes)
         var actions: [Action] = []
@@ -94,7 +118,8 @@ struct MySQLRouterSession {
         }
     }
 
-    mutating func backendTLSEstablished() -> [Action] {
+    /// The TLS handshake asked for by `startBackendTLS` completed.
+    public mutating func backendTLSEstablished() -> [Action] {
         guard case .awaitingBackendTLS(let response) = state else { return [] }
         state = .authenticating
         return [.sendToBackend(response)] + clientReceived(ByteBuffer())
@@ -121,6 +146,13 @@ struct MySQLRouterSession {
                 return ([fail(
                     code: MySQLErrorCode.unknownError, state: "HY000",
                     "database \"\(service)\" does not offer TLS, but its tls mode is \(tlsMode.rawValue)", sequence: 0)], true)
+            }
+            if listener {
+                // The client has the router's greeting; it answers this one's scramble later.
+                state = .awaitingClientResponse(greeting)
+                let actions = clientReceived(ByteBuffer())
+                if case .done = state { return (actions, true) }
+                return (actions, false)
             }
             var toClient = greeting
             toClient.capabilities.remove(.ssl)
@@ -161,7 +193,12 @@ struct MySQLRouterSession {
     }
 
     private mutating func clientPacket(_ packet: MySQLPacket) -> ([Action], Bool) {
+        clientSequence = packet.sequenceID
         switch state {
+        case .awaitingClientResponse(let greeting) where listener:
+            return listenerResponse(packet, greeting: greeting)
+        case .awaitingSwitchResponse(let response, let greeting):
+            return switchResponse(packet, response: response, greeting: greeting)
         case .awaitingClientResponse(let greeting):
             let response: MySQLHandshakeResponse41
             do {
@@ -224,6 +261,93 @@ struct MySQLRouterSession {
         default:
             return ([], false)
         }
+    }
+
+    // MARK: mysql_listen_addr
+
+    /// The client's HandshakeResponse41 to the router's greeting: checked against the
+    /// certificate, then the client is asked to answer the database's scramble.
+    private mutating func listenerResponse(_ packet: MySQLPacket, greeting: MySQLHandshakeV10) -> ([Action], Bool) {
+        let reply = packet.sequenceID &+ 1
+        let response: MySQLHandshakeResponse41
+        do {
+            switch try MySQLClientHandshake(decoding: packet.payload) {
+            case .sslRequest:
+                return ([fail(code: MySQLErrorCode.handshakeError, state: "08S01", "a second SSLRequest inside TLS", sequence: reply)], true)
+            case .response(let decoded):
+                response = decoded
+            }
+        } catch {
+            return ([fail(code: MySQLErrorCode.handshakeError, state: "08S01", "bad handshake response: \(error.message)", sequence: reply)], true)
+        }
+        login = (response.username, response.database.flatMap { $0.isEmpty ? nil : $0 })
+        if let refusal = MySQLLoginAuthorization.refusal(for: response, identity: identity, service: service) {
+            var payload = ByteBuffer()
+            refusal.write(into: &payload)
+            state = .done
+            return ([.fail(Self.frame(payload, sequence: reply), reason: refusal.message)], true)
+        }
+        guard response.capabilities.contains(.pluginAuth) else {
+            return ([fail(
+                code: MySQLErrorCode.handshakeError, state: "08S01",
+                "the client does not support authentication plugins (CLIENT_PLUGIN_AUTH), which mysql_listen_addr needs", sequence: reply)], true)
+        }
+        let agreed = response.capabilities.intersection(MySQLListenerHandshake.capabilities)
+        let missing = agreed.intersection(MySQLListenerHandshake.sessionCapabilities).subtracting(greeting.capabilities)
+        guard missing.isEmpty else {
+            return ([fail(
+                code: MySQLErrorCode.handshakeError, state: "08S01",
+                "database \"\(service)\" lacks capabilities the client agreed with the router (flags 0x\(String(missing.rawValue, radix: 16)))",
+                sequence: reply)], true)
+        }
+        guard let plugin = greeting.authPluginName, greeting.capabilities.contains(.pluginAuth) else {
+            return ([fail(
+                code: MySQLErrorCode.handshakeError, state: "08S01",
+                "database \"\(service)\" does not support authentication plugins (CLIENT_PLUGIN_AUTH)", sequence: reply)], true)
+        }
+        if tlsMode == .disable, plugin == Self.clearPasswordPlugin {
+            return ([refuseCleartext(sequence: reply)], true)
+        }
+        var request = ByteBuffer()
+        MySQLAuthSwitchRequest(pluginName: plugin, pluginData: greeting.authPluginData + [0]).write(into: &request)
+        state = .awaitingSwitchResponse(response, greeting)
+        return ([.sendToClient(Self.frame(request, sequence: reply))], false)
+    }
+
+    /// The client's answer to the database's scramble: the database gets the client's
+    /// HandshakeResponse41 with it (after its own SSLRequest where its TLS is configured).
+    private mutating func switchResponse(
+        _ packet: MySQLPacket, response: MySQLHandshakeResponse41, greeting: MySQLHandshakeV10
+    ) -> ([Action], Bool) {
+        var forward = response
+        forward.authResponse = Array(packet.payload.readableBytesView)
+        forward.authPluginName = greeting.authPluginName
+        let agreed = response.capabilities.intersection(MySQLListenerHandshake.capabilities)
+        var capabilities = agreed.intersection(greeting.capabilities)
+        if !capabilities.contains(.pluginAuthLenencClientData), forward.authResponse.count > 255 {
+            return ([fail(code: MySQLErrorCode.handshakeError, state: "08S01", "authentication data too long for the database", sequence: packet.sequenceID &+ 1)], true)
+        }
+        if tlsMode == .disable {
+            capabilities.remove(.ssl)
+            forward.capabilities = capabilities
+            var payload = ByteBuffer()
+            forward.write(into: &payload)
+            shift = 1 &- packet.sequenceID
+            state = .authenticating
+            return ([.sendToBackend(Self.frame(payload, sequence: 1))], false)
+        }
+        capabilities.insert(.ssl)
+        forward.capabilities = capabilities
+        var request = ByteBuffer()
+        MySQLSSLRequest(
+            capabilities: capabilities, maxPacketSize: response.maxPacketSize, characterSet: response.characterSet,
+            mariaDBExtendedCapabilities: 0
+        ).write(into: &request)
+        var payload = ByteBuffer()
+        forward.write(into: &payload)
+        shift = 2 &- packet.sequenceID
+        state = .awaitingBackendTLS(response: Self.frame(payload, sequence: 2))
+        return ([.sendToBackend(Self.frame(request, sequence: 1)), .startBackendTLS], false)
     }
 
     /// A password in clear text only ever travels on TLS: the router's hop from the local proxy

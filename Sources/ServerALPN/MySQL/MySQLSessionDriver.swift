@@ -17,11 +17,13 @@ final class MySQLSessionDriver {
     private var backendHandler: MySQLBackendHandler?
     private var ended = false
 
-    init(connection: RouterConnection, database: DatabaseRoute, destination: RouteTable.Destination) {
+    /// `listener`: the client came to `mysql_listen_addr` and logged in to the router's greeting.
+    init(connection: RouterConnection, database: DatabaseRoute, destination: RouteTable.Destination, listener: Bool = false) {
         self.connection = connection
         self.database = database
         self.destination = destination
-        self.machine = MySQLRouterSession(identity: destination.identity, service: database.name, tlsMode: database.tls.mode)
+        self.machine = MySQLRouterSession(
+            identity: destination.identity, service: database.name, tlsMode: database.tls.mode, listener: listener)
     }
 
     /// Takes over the client side from `session` and connects to the database.
@@ -77,7 +79,7 @@ final class MySQLSessionDriver {
         ).write(into: &payload)
         var packet = ByteBuffer()
         // Before the greeting the client waits for sequence 0; later, for the next one.
-        MySQLPacket(sequenceID: greetingSent ? 2 : 0, payload: payload).write(into: &packet)
+        MySQLPacket(sequenceID: machine.failureSequence ?? 0, payload: payload).write(into: &packet)
         perform([.fail(packet, reason: reason)])
     }
 
@@ -89,15 +91,12 @@ final class MySQLSessionDriver {
         connection.perform(connection.machine.refused(.databaseRefused("the client left during login")))
     }
 
-    private var greetingSent = false
-
     // MARK: Actions
 
     private func perform(_ actions: [MySQLRouterSession.Action]) {
         for action in actions where !ended {
             switch action {
             case .sendToClient(let bytes):
-                greetingSent = true
                 _ = frontend?.send(bytes)
             case .sendToBackend(let bytes):
                 backend?.writeAndFlush(bytes, promise: nil)
