@@ -242,7 +242,7 @@ int main(int argc, char **argv) {
         }
         if (stopping && (busy == 0 || t >= drain_until)) break;
         if (t >= next_progress) {
-            fprintf(stderr, "pgsoak: progress seconds=%.0f connected_now=%d queries=%llu errors=%llu mismatches=%llu reconnects=%llu\n",
+            fprintf(stderr, "pgsoak: progress seconds=%.0f in_flight=%d queries=%llu errors=%llu mismatches=%llu reconnects=%llu\n",
                     t - start, busy, (unsigned long long)totals.queries, (unsigned long long)totals.errors,
                     (unsigned long long)totals.mismatches, (unsigned long long)totals.reconnects);
             next_progress += 10;
