@@ -16,12 +16,16 @@ public enum RouteMatch: Sendable, Hashable, CustomStringConvertible {
     case alpnPrefix(String)
     /// A server name starting with this prefix; checked before any ALPN route.
     case sniPrefix(String)
+    /// A server name equal to this one, or covered by this `*.domain`; checked before any ALPN
+    /// route (exact names first, then wildcards, then prefixes).
+    case sni(ServerNamePattern)
 
     public var description: String {
         switch self {
         case .alpn(let list): "alpn \(list.map(\.rawValue))"
         case .alpnPrefix(let prefix): "alpn prefix \(prefix)"
         case .sniPrefix(let prefix): "sni prefix \(prefix)"
+        case .sni(let pattern): "sni \(pattern)"
         }
     }
 }
@@ -32,11 +36,24 @@ public enum RouteAction: Sendable, Hashable, CustomStringConvertible {
     case forward(HostAndPort)
     /// Pass the TLS connection through untouched (ClientHello replayed) to this address.
     case forwardTLS(HostAndPort)
+    /// Pass the TLS connection through untouched to the auth server of the cluster named by the
+    /// client's `teleport-auth@<hex(cluster)>.teleport.cluster.local` ALPN value
+    /// (`RouteTable.clusters`); an unknown or undecodable cluster is refused.
+    case clusterAuth
 
     public var description: String {
         switch self {
         case .forward(let target): "forward to \(target)"
         case .forwardTLS(let target): "forward TLS to \(target)"
+        case .clusterAuth: "forward TLS to the named cluster's auth server"
+        }
+    }
+
+    /// Whether the route hands on the TLS stream untouched instead of terminating it.
+    public var passesTLSThrough: Bool {
+        switch self {
+        case .forward: false
+        case .forwardTLS, .clusterAuth: true
         }
     }
 }
@@ -51,6 +68,18 @@ public struct Route: Sendable, Hashable {
         self.match = match
         self.action = action
         self.clientCertificate = clientCertificate
+    }
+}
+
+/// A Teleport cluster whose auth server the router reaches for `teleport-auth@` connections.
+public struct ClusterAuthServer: Sendable, Hashable {
+    /// The cluster name, as encoded (hex) in the ALPN value.
+    public var name: String
+    public var address: HostAndPort
+
+    public init(name: String, address: HostAndPort) {
+        self.name = name
+        self.address = address
     }
 }
 

@@ -8,10 +8,14 @@ public struct RouteTable: Sendable {
     /// Whether `-ping` variants are advertised (a router without ping support leaves them out).
     public let pingFraming: Bool
 
-    public init(routes: [Route], databases: [DatabaseRoute], pingFraming: Bool = true) {
+    /// Auth server addresses by cluster name, for `clusterAuth` routes.
+    public let clusters: [String: HostAndPort]
+
+    public init(routes: [Route], databases: [DatabaseRoute], pingFraming: Bool = true, clusters: [ClusterAuthServer] = []) {
         self.routes = routes
         self.databases = Dictionary(databases.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.pingFraming = pingFraming
+        self.clusters = Dictionary(clusters.map { ($0.name, $0.address) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Which TLS setup a selection uses: the built-in database route or a configured route.
@@ -20,15 +24,12 @@ public struct RouteTable: Sendable {
         case route(index: Int)
     }
 
-    /// Chooses a route from the ClientHello: server-name prefix routes first, then each offered
-    /// ALPN value in the client's order (no ALPN counts as `http/1.1`): database protocols go to
-    /// the database route, others to the first configured route that matches.
+    /// Chooses a route from the ClientHello: server-name routes first (exact names, then `*.`
+    /// wildcards, then prefixes, each in configuration order), then each offered ALPN value in
+    /// the client's order (no ALPN counts as `http/1.1`): database protocols go to the database
+    /// route, others to the first configured route that matches.
     public func select(_ hello: ClientHello) -> Selection? {
-        if let name = hello.serverName {
-            for (index, route) in routes.enumerated() {
-                if case .sniPrefix(let prefix) = route.match, name.hasPrefix(prefix) { return .route(index: index) }
-            }
-        }
+        if let name = hello.serverName, let index = serverNameRoute(name) { return .route(index: index) }
         let offered = hello.applicationProtocols.isEmpty ? [ALPNProtocol.http1.rawValue] : hello.applicationProtocols
         for value in offered {
             let alpn = ALPNProtocol(value)
@@ -40,14 +41,46 @@ public struct RouteTable: Sendable {
         return nil
     }
 
+    /// The first route matching `name` exactly, else by wildcard, else by prefix.
+    private func serverNameRoute(_ name: String) -> Int? {
+        func first(_ test: (RouteMatch) -> Bool) -> Int? { routes.firstIndex { test($0.match) } }
+        return first { if case .sni(let pattern) = $0 { !pattern.isWildcard && pattern.matches(name) } else { false } }
+            ?? first { if case .sni(let pattern) = $0 { pattern.isWildcard && pattern.matches(name) } else { false } }
+            ?? first { if case .sniPrefix(let prefix) = $0 { name.hasPrefix(prefix) } else { false } }
+    }
+
     private static func matches(_ match: RouteMatch, _ alpn: ALPNProtocol) -> Bool {
         switch match {
         case .alpn(let list):
             return list.contains(alpn) || (alpn.isPing && list.contains(alpn.withoutPing) && alpn.withoutPing.supportsPing)
         case .alpnPrefix(let prefix):
             return alpn.rawValue.hasPrefix(prefix)
-        case .sniPrefix:
+        case .sniPrefix, .sni:
             return false
+        }
+    }
+
+    /// Where a selection's untouched TLS stream goes, decided from the ClientHello; nil when the
+    /// selection terminates TLS. A `clusterAuth` route decodes the cluster from the first offered
+    /// `teleport-auth@` value and refuses a cluster that is not configured or not decodable.
+    public func passthroughTarget(for selection: Selection, hello: ClientHello) -> Result<HostAndPort, RouteRejection>? {
+        guard case .route(let index) = selection else { return nil }
+        switch routes[index].action {
+        case .forward:
+            return nil
+        case .forwardTLS(let target):
+            return .success(target)
+        case .clusterAuth:
+            guard let value = hello.applicationProtocols.first(where: { $0.hasPrefix(ALPNProtocol.authPrefix) }) else {
+                return .failure(.clusterNotNamed(serverName: hello.serverName, offered: hello.applicationProtocols))
+            }
+            guard let cluster = ALPNProtocol(value).authClusterName, !cluster.isEmpty else {
+                return .failure(.clusterUndecodable(value))
+            }
+            guard let address = clusters[cluster] else {
+                return .failure(.unknownCluster(cluster, alpn: value, configured: clusters.keys.sorted()))
+            }
+            return .success(address)
         }
     }
 
@@ -109,6 +142,8 @@ public struct RouteTable: Sendable {
                 return .success(Destination(address: target, database: nil, identity: identity, pingFramed: pingFramed))
             case .forwardTLS(let target):
                 return .success(Destination(address: target, database: nil, identity: identity, pingFramed: false))
+            case .clusterAuth:
+                return .failure(.passthroughRoute)
             }
         }
     }
@@ -121,6 +156,14 @@ public enum RouteRejection: Error, Hashable, CustomStringConvertible {
     case usageNotAllowed([String])
     case unknownDatabase(String)
     case protocolMismatch(service: String, certificate: String, configured: String)
+    /// A `teleport-auth@` route's cluster is not configured (`clusters`).
+    case unknownCluster(String, alpn: String, configured: [String])
+    /// A `teleport-auth@` value whose cluster part is not hex(name) + `.teleport.cluster.local`.
+    case clusterUndecodable(String)
+    /// A cluster auth route was selected without any `teleport-auth@` value offered.
+    case clusterNotNamed(serverName: String?, offered: [String])
+    /// A cluster auth route reached TLS termination, where no cluster is known.
+    case passthroughRoute
 
     public var description: String {
         switch self {
@@ -134,6 +177,14 @@ public enum RouteRejection: Error, Hashable, CustomStringConvertible {
             "database service \"\(service)\" is not configured on this router"
         case .protocolMismatch(let service, let certificate, let configured):
             "certificate asks for protocol \"\(certificate)\" but database \"\(service)\" speaks \"\(configured)\""
+        case .unknownCluster(let cluster, let alpn, let configured):
+            "auth server of cluster \"\(cluster)\" (ALPN \(alpn)) is not configured (clusters: \(configured.isEmpty ? "none" : configured.joined(separator: ", ")))"
+        case .clusterUndecodable(let alpn):
+            "ALPN \(alpn) names no cluster (expected teleport-auth@<hex(cluster name)>.teleport.cluster.local)"
+        case .clusterNotNamed(let serverName, let offered):
+            "cluster auth route chosen for server name \(serverName.map { "\"\($0)\"" } ?? "(none)") without a teleport-auth@ ALPN value (offered: \(offered.isEmpty ? "(none)" : offered.joined(separator: ", ")))"
+        case .passthroughRoute:
+            "the cluster auth route passes TLS through and cannot take a terminated connection"
         }
     }
 }

@@ -203,44 +203,72 @@ public final class Router: Sendable {
         return RouterReload(databases: configuration.databases.count, routes: configuration.routes.count, ignoredListenAddress: ignored)
     }
 
+    /// Builds the TLS contexts new connections use: for each server keypair, one per selection
+    /// that terminates TLS (the database route and every `forward` route).
     private func makeShared(_ configuration: RouterConfiguration) throws -> RouterShared {
-        let table = RouteTable(routes: configuration.routes, databases: configuration.databases, pingFraming: configuration.pingFraming)
-        func context(_ selection: RouteTable.Selection) throws -> NIOSSLContext {
+        let table = RouteTable(
+            routes: configuration.routes, databases: configuration.databases, pingFraming: configuration.pingFraming,
+            clusters: configuration.clusters)
+        let keypairs = configuration.keypairs
+        func context(_ selection: RouteTable.Selection, _ keypair: ServerKeypair) throws -> NIOSSLContext {
             let tls = TLSConfiguration.routerServer(
-                certificateChain: configuration.certificateChain, privateKey: configuration.privateKey,
+                certificateChain: keypair.certificateChain, privateKey: keypair.privateKey,
                 clientCA: configuration.clientCA,
                 requireClientCertificate: table.clientCertificatePolicy(for: selection) == .required,
                 applicationProtocols: table.advertisedProtocols(for: selection))
             return try NIOSSLContext(configuration: tls)
         }
-        var routeContexts: [Int: NIOSSLContext] = [:]
-        for (index, route) in configuration.routes.enumerated() {
-            if case .forward = route.action { routeContexts[index] = try context(.route(index: index)) }
+        var contexts: [RouterShared.KeypairContexts] = []
+        for keypair in keypairs {
+            var routeContexts: [Int: NIOSSLContext] = [:]
+            for (index, route) in configuration.routes.enumerated() where !route.action.passesTLSThrough {
+                routeContexts[index] = try context(.route(index: index), keypair)
+            }
+            contexts.append(RouterShared.KeypairContexts(database: try context(.database, keypair), routes: routeContexts))
         }
         let continuation = self.continuation
         var backendContexts: [String: NIOSSLContext] = [:]
         for database in configuration.databases {
             if let tls = database.tls.clientConfiguration() { backendContexts[database.name] = try NIOSSLContext(configuration: tls) }
         }
-        let plainPostgres = TLSConfiguration.plainPostgresServer(
+        var plainPostgres = TLSConfiguration.plainPostgresServer(
             certificateChain: configuration.certificateChain, privateKey: configuration.privateKey, clientCA: configuration.clientCA)
+        if keypairs.count > 1 { plainPostgres.sslContextCallback = Self.keypairCallback(keypairs) }
         var shared = RouterShared(
-            table: table, databaseContext: try context(.database), routeContexts: routeContexts,
+            table: table, keypairChooser: ServerKeypairChooser(keypairs), contexts: contexts,
             backendContexts: backendContexts,
             timeouts: configuration.timeouts, proxyProtocol: configuration.proxyProtocol,
             plainPostgresContext: try NIOSSLContext(configuration: plainPostgres),
             pingInterval: configuration.pingInterval, logger: logger,
             emit: { continuation.yield($0) })
         if configuration.mysqlListenAddress != nil {
-            shared.mysqlContext = try NIOSSLContext(configuration: .mysqlListenerServer(
-                certificateChain: configuration.certificateChain, privateKey: configuration.privateKey, clientCA: configuration.clientCA))
+            var mysql = TLSConfiguration.mysqlListenerServer(
+                certificateChain: configuration.certificateChain, privateKey: configuration.privateKey, clientCA: configuration.clientCA)
+            if keypairs.count > 1 { mysql.sslContextCallback = Self.keypairCallback(keypairs) }
+            shared.mysqlContext = try NIOSSLContext(configuration: mysql)
             shared.mysqlServerVersion = configuration.mysqlServerVersion
         }
         if configuration.mongoListenAddress != nil {
-            shared.mongoContext = try NIOSSLContext(configuration: .mongoListenerServer(
-                certificateChain: configuration.certificateChain, privateKey: configuration.privateKey, clientCA: configuration.clientCA))
+            var mongo = TLSConfiguration.mongoListenerServer(
+                certificateChain: configuration.certificateChain, privateKey: configuration.privateKey, clientCA: configuration.clientCA)
+            if keypairs.count > 1 { mongo.sslContextCallback = Self.keypairCallback(keypairs) }
+            shared.mongoContext = try NIOSSLContext(configuration: mongo)
         }
         return shared
+    }
+
+    /// Chooses the keypair during the handshake, for TLS whose ClientHello the router does not
+    /// see first (PostgreSQL clients that start with an SSLRequest).
+    private static func keypairCallback(_ keypairs: [ServerKeypair]) -> NIOSSLContextCallback {
+        let chooser = ServerKeypairChooser(keypairs)
+        return { values, promise in
+            let index = chooser.index(for: values.serverHostname)
+            guard index > 0, keypairs.indices.contains(index) else { return promise.succeed(NIOSSLContextConfigurationOverride()) }
+            var override = NIOSSLContextConfigurationOverride()
+            override.certificateChain = keypairs[index].certificateChain.map { .certificate($0) }
+            override.privateKey = .privateKey(keypairs[index].privateKey)
+            promise.succeed(override)
+        }
     }
 }
 

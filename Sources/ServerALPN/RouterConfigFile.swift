@@ -111,7 +111,7 @@ private struct ConfigReader {
     }
 
     func configuration(_ root: Node) throws(RouterConfigError) -> RouterConfiguration {
-        let top = try mapping(root, "", allowed: ["version", "proxy_service", "databases", "routes", "audit"])
+        let top = try mapping(root, "", allowed: ["version", "proxy_service", "databases", "routes", "audit", "clusters"])
         if let version = try string(top["version"], "version"), version != "v2" {
             throw fail("version", top["version"], "unsupported version \"\(version)\" (expected v2)")
         }
@@ -125,7 +125,7 @@ private struct ConfigReader {
             throw fail("proxy_service.web_listen_addr", serviceNode, "missing (e.g. 127.0.0.1:3080)")
         }
         _ = try strings(service["public_addr"], "proxy_service.public_addr")
-        let (chain, key) = try keypair(service["https_keypairs"], parent: serviceNode)
+        let keypairs = try keypairs(service["https_keypairs"], parent: serviceNode)
         guard let caPath = try path(service["client_ca_file"], "proxy_service.client_ca_file") else {
             throw fail("proxy_service.client_ca_file", serviceNode, "missing (the CA that issues user certificates)")
         }
@@ -146,9 +146,15 @@ private struct ConfigReader {
             pingFraming = flag
         }
         let postgresListen = try address(service["postgres_listen_addr"], "proxy_service.postgres_listen_addr")
+        let clusters = try clusters(top["clusters"])
+        var routes = try routes(top["routes"])
+        if !clusters.isEmpty {
+            try checkNoAuthRoute(routes, top["routes"])
+            routes.append(Route(match: .alpnPrefix(ALPNProtocol.authPrefix), action: .clusterAuth))
+        }
         var configuration = RouterConfiguration(
-            listenAddress: listen, certificateChain: chain, privateKey: key, clientCA: clientCA,
-            routes: try routes(top["routes"]), databases: try databases(top["databases"]),
+            listenAddress: listen, certificateChain: keypairs.first.certificateChain, privateKey: keypairs.first.privateKey,
+            clientCA: clientCA, routes: routes, databases: try databases(top["databases"]),
             pingInterval: pingInterval, pingFraming: pingFraming, timeouts: timeouts,
             proxyProtocol: try proxyProtocol(service["proxy_protocol"]), audit: try audit(top["audit"]))
         configuration.postgresListenAddress = postgresListen
@@ -160,7 +166,50 @@ private struct ConfigReader {
             }
             configuration.mysqlServerVersion = version
         }
+        configuration.additionalKeypairs = keypairs.rest
+        configuration.clusters = clusters
         return configuration
+    }
+
+    /// `clusters: [{name: NAME, auth_addr: host:port}, ...]`: where `teleport-auth@` connections go.
+    func clusters(_ node: Node?) throws(RouterConfigError) -> [ClusterAuthServer] {
+        guard let node else { return [] }
+        guard let list = node.sequence else { throw fail("clusters", node, "expected a list of {name, auth_addr}") }
+        guard !list.isEmpty else { throw fail("clusters", node, "empty list (name at least one {name, auth_addr}, or remove clusters)") }
+        var result: [ClusterAuthServer] = []
+        var names = Set<String>()
+        for (index, item) in list.enumerated() {
+            let key = "clusters[\(index)]"
+            let entry = try mapping(item, key, allowed: ["name", "auth_addr"])
+            guard let name = try string(entry["name"], "\(key).name"), !name.isEmpty else {
+                throw fail("\(key).name", entry["name"] ?? item, "missing (the cluster name clients encode in teleport-auth@)")
+            }
+            guard names.insert(name).inserted else { throw fail("\(key).name", entry["name"], "cluster \"\(name)\" is listed twice") }
+            guard let address = try address(entry["auth_addr"], "\(key).auth_addr") else {
+                throw fail("\(key).auth_addr", item, "missing (the cluster's auth server, e.g. 127.0.0.1:3025)")
+            }
+            result.append(ClusterAuthServer(name: name, address: address))
+        }
+        return result
+    }
+
+    /// With `clusters`, the router routes `teleport-auth@` values itself: a configured route that
+    /// would take them first is a mistake.
+    func checkNoAuthRoute(_ routes: [Route], _ node: Node?) throws(RouterConfigError) {
+        let sample = ALPNProtocol.authPrefix + "00"
+        for (index, route) in routes.enumerated() {
+            let catches: Bool
+            switch route.match {
+            case .alpnPrefix(let prefix): catches = sample.hasPrefix(prefix) || prefix.hasPrefix(ALPNProtocol.authPrefix)
+            case .alpn(let list): catches = list.contains { $0.rawValue.hasPrefix(ALPNProtocol.authPrefix) }
+            case .sni, .sniPrefix: catches = false
+            }
+            if catches {
+                let items = node?.sequence.map(Array.init) ?? []
+                let item = items.indices.contains(index) ? items[index] : node
+                throw fail("routes[\(index)]", item, "matches teleport-auth@ values, which clusters sends to each cluster's auth server; remove this route or the clusters section")
+            }
+        }
     }
 
     /// `audit: {file: PATH | "-", statements: false, queue: 10000}`
@@ -236,19 +285,31 @@ private struct ConfigReader {
         return ProxyProtocolConfiguration(trustedNetworks: networks, header: header)
     }
 
-    func keypair(_ node: Node?, parent: Node) throws(RouterConfigError) -> ([NIOSSLCertificate], NIOSSLPrivateKey) {
+    /// `https_keypairs: [{cert_file, key_file}, ...]`: the first one is the default; the others
+    /// are chosen by server name, so each needs DNS names in its certificate.
+    func keypairs(_ node: Node?, parent: Node) throws(RouterConfigError) -> (first: ServerKeypair, rest: [ServerKeypair]) {
         let key = "proxy_service.https_keypairs"
-        guard let node else { throw fail(key, parent, "missing (a list with one {cert_file, key_file})") }
-        guard let list = node.sequence, !list.isEmpty else { throw fail(key, node, "expected a list with one {cert_file, key_file}") }
-        guard list.count == 1 else { throw fail(key, node, "only one keypair is supported") }
-        let entry = try mapping(list[0], "\(key)[0]", allowed: ["cert_file", "key_file"])
-        guard let certPath = try path(entry["cert_file"], "\(key)[0].cert_file") else { throw fail("\(key)[0].cert_file", list[0], "missing") }
-        guard let keyPath = try path(entry["key_file"], "\(key)[0].key_file") else { throw fail("\(key)[0].key_file", list[0], "missing") }
-        do {
-            return (try TLSMaterial.loadCertificates(file: certPath), try TLSMaterial.loadKey(file: keyPath))
-        } catch {
-            throw fail(key + "[0]", list[0], error.description)
+        guard let node else { throw fail(key, parent, "missing (a list of {cert_file, key_file})") }
+        guard let list = node.sequence, let firstNode = list.first else { throw fail(key, node, "expected a list of {cert_file, key_file}") }
+        var result: [ServerKeypair] = []
+        for (index, item) in list.enumerated() {
+            let itemKey = "\(key)[\(index)]"
+            let entry = try mapping(item, itemKey, allowed: ["cert_file", "key_file"])
+            guard let certPath = try path(entry["cert_file"], "\(itemKey).cert_file") else { throw fail("\(itemKey).cert_file", item, "missing") }
+            guard let keyPath = try path(entry["key_file"], "\(itemKey).key_file") else { throw fail("\(itemKey).key_file", item, "missing") }
+            let keypair: ServerKeypair
+            do {
+                keypair = ServerKeypair(certificateChain: try TLSMaterial.loadCertificates(file: certPath), privateKey: try TLSMaterial.loadKey(file: keyPath))
+            } catch {
+                throw fail(itemKey, item, error.description)
+            }
+            if index > 0, keypair.serverNames.isEmpty {
+                throw fail("\(itemKey).cert_file", entry["cert_file"], "the certificate has no DNS names, so no server name would choose it (only the first keypair serves clients whose name matches none)")
+            }
+            result.append(keypair)
         }
+        guard let first = result.first else { throw fail(key, firstNode, "expected a list of {cert_file, key_file}") }
+        return (first, Array(result.dropFirst()))
     }
 
     func databases(_ node: Node?) throws(RouterConfigError) -> [DatabaseRoute] {
@@ -303,7 +364,7 @@ private struct ConfigReader {
         var result: [Route] = []
         for (index, item) in list.enumerated() {
             let key = "routes[\(index)]"
-            let entry = try mapping(item, key, allowed: ["alpn", "alpn_prefix", "sni_prefix", "forward", "forward_tls", "client_cert"])
+            let entry = try mapping(item, key, allowed: ["alpn", "alpn_prefix", "sni", "sni_prefix", "forward", "forward_tls", "client_cert"])
             var matches: [RouteMatch] = []
             if entry["alpn"] != nil {
                 let values = try strings(entry["alpn"], "\(key).alpn")
@@ -312,8 +373,20 @@ private struct ConfigReader {
             }
             if let prefix = try string(entry["alpn_prefix"], "\(key).alpn_prefix") { matches.append(.alpnPrefix(prefix)) }
             if let prefix = try string(entry["sni_prefix"], "\(key).sni_prefix") { matches.append(.sniPrefix(prefix)) }
+            if let text = try string(entry["sni"], "\(key).sni") {
+                let pattern: ServerNamePattern
+                do {
+                    pattern = try ServerNamePattern(parsing: text)
+                } catch {
+                    throw fail("\(key).sni", entry["sni"], "\(error.description) (use a name such as grafana.example.com or \"*.apps.example.com\")")
+                }
+                if let earlier = result.firstIndex(where: { $0.match == .sni(pattern) }) {
+                    throw fail("\(key).sni", entry["sni"], "\(pattern) is already routed by routes[\(earlier)]")
+                }
+                matches.append(.sni(pattern))
+            }
             guard matches.count == 1, let match = matches.first else {
-                throw fail(key, item, "needs exactly one of alpn, alpn_prefix, sni_prefix")
+                throw fail(key, item, "needs exactly one of alpn, alpn_prefix, sni, sni_prefix")
             }
             let forward = try address(entry["forward"], "\(key).forward")
             let forwardTLS = try address(entry["forward_tls"], "\(key).forward_tls")

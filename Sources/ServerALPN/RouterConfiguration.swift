@@ -6,9 +6,15 @@ import ProxyCore
 public struct RouterConfiguration: Sendable {
     /// Where the router listens (port 0 picks a free port).
     public var listenAddress: HostAndPort
-    /// The server certificate chain (leaf first) and its key.
+    /// The server certificate chain (leaf first) and its key: the first keypair, presented when
+    /// the client sends no server name or one that no keypair's DNS names cover.
     public var certificateChain: [NIOSSLCertificate]
     public var privateKey: NIOSSLPrivateKey
+    /// Further server keypairs, chosen by the ClientHello's server name against each leaf's DNS
+    /// names (see `ServerKeypairChooser`).
+    public var additionalKeypairs: [ServerKeypair] = []
+    /// Auth servers by cluster, for routes whose action is `clusterAuth`.
+    public var clusters: [ClusterAuthServer] = []
     /// CAs whose client certificates are accepted.
     public var clientCA: [NIOSSLCertificate]
     /// Configured routes, tried in order.
@@ -36,6 +42,11 @@ public struct RouterConfiguration: Sendable {
     public var mysqlServerVersion: String = "8.0.0-dbproxy"
     /// The audit log of database sessions (nil: none).
     public var audit: AuditConfiguration?
+
+    /// Every server keypair, the first one first.
+    public var keypairs: [ServerKeypair] {
+        [ServerKeypair(certificateChain: certificateChain, privateKey: privateKey)] + additionalKeypairs
+    }
 
     public init(
         listenAddress: HostAndPort, certificateChain: [NIOSSLCertificate], privateKey: NIOSSLPrivateKey,

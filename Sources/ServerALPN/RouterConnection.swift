@@ -9,8 +9,10 @@ import X509
 /// Shared, immutable pieces every router connection uses.
 struct RouterShared: Sendable {
     let table: RouteTable
-    let databaseContext: NIOSSLContext
-    let routeContexts: [Int: NIOSSLContext]
+    /// Chooses a keypair (an index into `contexts`) from the ClientHello's server name.
+    let keypairChooser: ServerKeypairChooser
+    /// The server TLS contexts of each keypair, in configuration order (never empty).
+    let contexts: [KeypairContexts]
     /// Client TLS contexts for databases reached over TLS, by database name.
     let backendContexts: [String: NIOSSLContext]
     let timeouts: ProxyTimeouts
@@ -34,10 +36,20 @@ struct RouterShared: Sendable {
     /// Where database sessions are recorded (nil: no audit log).
     var audit: AuditLog? = nil
 
-    func tlsContext(for selection: RouteTable.Selection) -> NIOSSLContext? {
+    /// One keypair's server TLS contexts.
+    struct KeypairContexts: Sendable {
+        let database: NIOSSLContext
+        /// By route index, for routes that terminate TLS.
+        let routes: [Int: NIOSSLContext]
+    }
+
+    /// The context for a selection, with the keypair chosen by `serverName`.
+    func tlsContext(for selection: RouteTable.Selection, serverName: String?) -> NIOSSLContext? {
+        let index = keypairChooser.index(for: serverName)
+        guard let keypair = contexts.indices.contains(index) ? contexts[index] : contexts.first else { return nil }
         switch selection {
-        case .database: listener == .mongo ? mongoContext : databaseContext
-        case .route(let index): routeContexts[index]
+        case .database: return listener == .mongo ? mongoContext : keypair.database
+        case .route(let route): return keypair.routes[route]
         }
     }
 }
@@ -141,7 +153,7 @@ final class RouterConnection {
             shared.emit(.rejected(connection: id, peer: peer, reason: reason, clientAddress: machine.clientAddress))
             channel.close(promise: nil)
         case .terminateTLS(let selection, let replay):
-            guard let reader, let context = shared.tlsContext(for: selection) else {
+            guard let reader, let context = shared.tlsContext(for: selection, serverName: serverName) else {
                 return perform(.reject(.tlsFailed("no TLS configuration for the route")))
             }
             do {

@@ -165,9 +165,14 @@ struct RouterConnectionStateMachine {
             guard let selection = table.select(hello) else {
                 return reject(.noRoute(serverName: hello.serverName, offered: hello.applicationProtocols))
             }
-            if case .route(let index) = selection, case .forwardTLS(let target) = table.routes[index].action {
+            switch table.passthroughTarget(for: selection, hello: hello) {
+            case .success(let target):
                 state = .connectingPassthrough
                 return .passThroughTLS(target, replay: buffered)
+            case .failure(let rejection):
+                return reject(.route(rejection))
+            case nil:
+                break
             }
             state = .handshaking(selection)
             return .terminateTLS(selection, replay: buffered)

@@ -19,6 +19,16 @@ struct CLIServeOperationsTests {
         #expect(bad.status != 0)
         #expect(bad.output.contains("broken.yaml:"), "\(bad.output)")
         #expect(bad.output.contains("client_ca_fil"), "\(bad.output)")
+        // Clusters and further keypairs are named in the summary.
+        let extended = world.directory + "/extended.yaml"
+        var lines = try String(contentsOfFile: world.directory + "/router.yaml", encoding: .utf8).components(separatedBy: "\n")
+        let keypair = try #require(lines.firstIndex { $0.contains("cert_file:") })
+        lines.insert(lines[keypair], at: keypair + 1)
+        lines.append("clusters:\n  - { name: root.example, auth_addr: 127.0.0.1:3025 }")
+        try lines.joined(separator: "\n").write(toFile: extended, atomically: true, encoding: .utf8)
+        let more = try await CLIWorld.run(["serve", "--config", extended, "--check-config"])
+        #expect(more.status == 0, "\(more.output)")
+        #expect(more.stdout.contains("; clusters: root.example (auth 127.0.0.1:3025); https keypairs: 2"), "\(more.output)")
     }
 
     @Test("--http-address: /healthz and /readyz answer 200, /metrics counts a routed psql session; /readyz is 503 while draining")

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOSSL
 import ProxyCore
 import ServerALPN
 import Testing
@@ -12,7 +13,7 @@ import Testing
 struct PlainPostgresListenerEndToEndTests {
     /// The router and its main port.
     private func startRouter(
-        pki: TestPKI, postgresListener: Bool, proxyProtocol: ProxyProtocolConfiguration? = nil
+        pki: TestPKI, postgresListener: Bool, proxyProtocol: ProxyProtocolConfiguration? = nil, extraKeypairs: [ServerKeypair] = []
     ) async throws -> (Router, Int) {
         try await DevDatabase.requirePostgres()
         var configuration = RouterConfiguration(
@@ -23,6 +24,7 @@ struct PlainPostgresListenerEndToEndTests {
                 address: HostAndPort(host: DevDatabase.postgresHost, port: DevDatabase.postgresPort))],
             timeouts: ProxyTimeouts(handshake: .seconds(15), connect: .seconds(5), login: .seconds(60)))
         configuration.proxyProtocol = proxyProtocol
+        configuration.additionalKeypairs = extraKeypairs
         if postgresListener { configuration.postgresListenAddress = HostAndPort(host: "127.0.0.1", port: 0) }
         var logger = Logger(label: "test.router")
         logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
@@ -62,6 +64,27 @@ struct PlainPostgresListenerEndToEndTests {
         let (without, _) = try await startRouter(pki: pki, postgresListener: false)
         #expect(without.postgresListenerAddress == nil)
         await without.stop(deadline: .now() + .seconds(1))
+    }
+
+    @Test("psql's server name chooses the keypair during the handshake after its SSLRequest")
+    func keypairByServerName() async throws {
+        let pki = try TestPKI()
+        let other = try pki.hostCA.issueServer(commonName: "db", dnsNames: ["db.example.com"], ipAddresses: [])
+        let keypair = ServerKeypair(
+            certificateChain: [try TestPKI.nio(try other.certificatePEM)],
+            privateKey: try NIOSSLPrivateKey(bytes: Array(other.privateKeyPEM.utf8), format: .pem))
+        let (router, port) = try await startRouter(pki: pki, postgresListener: false, extraKeypairs: [keypair])
+        let files = try files(pki)
+        defer { try? FileManager.default.removeItem(atPath: files.directory) }
+        // hostaddr dials loopback while host is the server name libpq sends and verifies.
+        for host in ["db.example.com", "localhost"] {
+            let conninfo = "host=\(host) hostaddr=127.0.0.1 port=\(port) user=trustuser dbname=appdb sslmode=verify-full "
+                + "sslcert=\(files.cert) sslkey=\(files.key) sslrootcert=\(files.hostCA) connect_timeout=10"
+            let result = try await Command.run(["psql", conninfo, "-X", "-At", "-c", "select current_user"])
+            #expect(result.status == 0, "\(host): \(result.output)")
+            #expect(result.output == "trustuser\n", "\(host)")
+        }
+        await router.stop(deadline: .now() + .seconds(1))
     }
 
     @Test("a PROXY v1 header, then an SSLRequest and TLS with the certificate: AuthenticationOk; the header's client is reported",

@@ -136,8 +136,8 @@ struct RouterConfigFileErrorTests {
     }
 
     @Test("a route needs exactly one match and exactly one action", arguments: [
-        ("  - { alpn: [h2], sni_prefix: x., forward: 127.0.0.1:1 }", "alpn, alpn_prefix, sni_prefix"),
-        ("  - { forward: 127.0.0.1:1 }", "alpn, alpn_prefix, sni_prefix"),
+        ("  - { alpn: [h2], sni_prefix: x., forward: 127.0.0.1:1 }", "alpn, alpn_prefix, sni, sni_prefix"),
+        ("  - { forward: 127.0.0.1:1 }", "alpn, alpn_prefix, sni, sni_prefix"),
         ("  - { alpn: [h2] }", "forward, forward_tls"),
         ("  - { alpn: [h2], forward: 127.0.0.1:1, forward_tls: 127.0.0.1:2 }", "forward, forward_tls"),
         ("  - { alpn: [], forward: 127.0.0.1:1 }", "empty list"),
@@ -204,15 +204,5 @@ struct RouterConfigFileErrorTests {
         let error = try error(yaml)
         #expect(error.key == key)
         #expect(error.line == line)
-    }
-
-    @Test("only one https keypair is supported")
-    func twoKeypairs() throws {
-        let (yaml, _) = sample(
-            replacing: "cert_file",
-            with: "    - { cert_file: server.pem, key_file: server-key.pem }\n    - { cert_file: server.pem, key_file: server-key.pem }")
-        let error = try error(yaml)
-        #expect(error.key == "proxy_service.https_keypairs")
-        #expect(error.reason.contains("only one"))
     }
 }

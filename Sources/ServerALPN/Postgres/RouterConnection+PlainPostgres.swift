@@ -17,9 +17,12 @@ extension RouterConnection {
             // TLS handler is in the pipeline. The SSLRequest had no bytes after it (the machine
             // checked), so the TLS handler sees exactly what comes after `S`.
             channel.writeAndFlush(ByteBuffer(bytes: [PostgresSSLResponse.supported.rawValue]), promise: nil)
+            guard let context = shared.plainPostgresContext ?? shared.contexts.first?.database else {
+                return perform(.reject(.tlsFailed("no TLS configuration for PostgreSQL clients")))
+            }
             do {
                 let operations = channel.pipeline.syncOperations
-                let tls = NIOSSLServerHandler(context: shared.plainPostgresContext ?? shared.databaseContext)
+                let tls = NIOSSLServerHandler(context: context)
                 try operations.addHandler(tls, position: .after(reader))
                 try operations.addHandler(TLSSessionHandler(connection: self), position: .after(tls))
                 // Nothing to replay (an empty read would reach BoringSSL as end of input).

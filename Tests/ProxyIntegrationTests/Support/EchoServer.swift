@@ -4,10 +4,12 @@ import NIOSSL
 
 /// A TCP server on 127.0.0.1 standing in for a backend. `echo` returns every byte and closes its
 /// output after the client's; `replyAfterEOF` answers "received N" only once the client has
-/// closed its output, which shows that half-closure travelled end to end.
+/// closed its output, which shows that half-closure travelled end to end; `taggedEcho` answers
+/// its tag before the first echoed byte, so a test can tell which of several backends it reached.
 final class TestBackend: Sendable {
     enum Behaviour: Sendable {
         case echo, replyAfterEOF
+        case taggedEcho(String)
         /// Terminates TLS itself, then echoes: a backend behind a passthrough route.
         case tlsEcho(NIOSSLContext)
     }
@@ -26,6 +28,7 @@ final class TestBackend: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     switch behaviour {
                     case .echo: try channel.pipeline.syncOperations.addHandler(EchoHandler())
+                    case .taggedEcho(let tag): try channel.pipeline.syncOperations.addHandler(EchoHandler(tag: tag))
                     case .replyAfterEOF: try channel.pipeline.syncOperations.addHandler(ReplyAfterEOFHandler())
                     case .tlsEcho(let context):
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
@@ -45,8 +48,18 @@ final class TestBackend: Sendable {
 private final class EchoHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
+    /// Written once, before the first echoed byte.
+    private var tag: String?
+
+    init(tag: String? = nil) {
+        self.tag = tag
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if let tag {
+            self.tag = nil
+            context.write(wrapOutboundOut(ByteBuffer(string: tag)), promise: nil)
+        }
         context.write(data, promise: nil)
     }
 

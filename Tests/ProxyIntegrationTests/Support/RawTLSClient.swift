@@ -17,6 +17,8 @@ enum RawTLSClient {
         var received: ByteBuffer
         /// The server closed the connection before `holdFor` ran out.
         var closedByServer: Bool
+        /// The DER bytes of the leaf certificate the server presented, once the handshake completed.
+        var peerCertificateDER: [UInt8]? = nil
     }
 
     /// Connects, completes (or fails) the handshake, sends `send`, then reads for `holdFor`
@@ -79,6 +81,8 @@ private final class RecordingHandler: ChannelInboundHandler {
         if let event = event as? TLSUserEvent, case .handshakeCompleted(let negotiated) = event {
             recorder.outcome.handshakeCompleted = true
             recorder.outcome.negotiatedProtocol = negotiated
+            let tls = try? context.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self)
+            recorder.outcome.peerCertificateDER = try? tls?.peerCertificate?.toDERBytes()
             if !send.isEmpty { context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: send)), promise: nil) }
         }
         context.fireUserInboundEventTriggered(event)
