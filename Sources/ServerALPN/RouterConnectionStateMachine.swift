@@ -52,6 +52,9 @@ struct RouterConnectionStateMachine {
         case startTLS
         /// Write this ErrorResponse, then close and report the rejection.
         case refuse(PostgresErrorResponse, RouterRejection)
+        /// A TLS ClientHello offering ALPN `postgresql` (PostgreSQL 17's direct TLS): terminate
+        /// TLS as after an SSLRequest, replaying these bytes into it.
+        case startDirectTLS(replay: ByteBuffer)
     }
 
     private(set) var state: State
@@ -137,7 +140,7 @@ struct RouterConnectionStateMachine {
     private mutating func readClientHello(_ buffered: ByteBuffer) -> Action {
         let untrustedHeader = ProxyProtocolParser.looksLikeHeader(buffered) && !peerTrusted
         if listener != .mongo, PlainPostgresSniffing.looksLikePostgres(buffered) { return readPostgres(buffered) }
-        if listener == .postgres, !untrustedHeader {
+        if listener == .postgres, !untrustedHeader, !PlainPostgresSniffing.looksLikeTLS(buffered) {
             return reject(.notTLS(PlainPostgresSniffing.notPostgresListener(buffered)))
         }
         switch helloParser.parse(buffered) {
@@ -155,7 +158,16 @@ struct RouterConnectionStateMachine {
                 return reject(.proxyHeaderUntrusted(peer: peerText))
             }
             if listener == .mongo { return reject(.notTLS(Self.notMongoTLS(reason, buffered))) }
+            if listener == .postgres { return reject(.notTLS(PlainPostgresSniffing.notPostgresListener(buffered))) }
             return reject(.notTLS(reason))
+        case .clientHello(let hello) where listener != .mongo && PlainPostgresSniffing.isDirectTLS(hello):
+            // PostgreSQL 17's sslnegotiation=direct: TLS at once, ALPN `postgresql`; routed as a
+            // client that asked with an SSLRequest.
+            plainPostgres = true
+            state = .handshaking(.database)
+            return .plainPostgres(.startDirectTLS(replay: buffered))
+        case .clientHello where listener == .postgres:
+            return reject(.notTLS(PlainPostgresSniffing.notPostgresListener(buffered)))
         case .clientHello(let hello):
             if listener == .mongo {
                 // Whatever the ALPN (MongoDB drivers offer none), the certificate names the database.

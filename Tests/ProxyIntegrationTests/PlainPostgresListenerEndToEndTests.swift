@@ -123,4 +123,45 @@ struct PlainPostgresListenerEndToEndTests {
         #expect(routed.database == "pg-plain" && routed.user == "trustuser")
         await router.stop(deadline: .now() + .seconds(1))
     }
+
+    @Test("PostgreSQL 17 direct TLS (ALPN postgresql, no SSLRequest) on the main port and postgres_listen_addr: AuthenticationOk; without a certificate an ErrorResponse",
+          arguments: [false, true])
+    func directTLS(onPostgresListener: Bool) async throws {
+        let pki = try TestPKI()
+        let (router, mainPort) = try await startRouter(pki: pki, postgresListener: true)
+        let port = onPostgresListener ? try #require(router.postgresListenerAddress?.port) : mainPort
+        let files = try files(pki)
+        defer { try? FileManager.default.removeItem(atPath: files.directory) }
+        // What libpq 17 does with sslnegotiation=direct (the psql here predates it): TLS at once,
+        // ALPN postgresql, then the StartupMessage inside.
+        let script = """
+            import socket, ssl, struct, sys
+            port, cert, key, ca = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+            for with_cert in (True, False):
+                context = ssl.create_default_context(cafile=ca)
+                context.set_alpn_protocols(["postgresql"])
+                if with_cert:
+                    context.load_cert_chain(cert, key)
+                with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+                    with context.wrap_socket(raw, server_hostname="localhost") as tls:
+                        body = struct.pack("!I", 196608) + b"user\\0trustuser\\0database\\0appdb\\0\\0"
+                        tls.sendall(struct.pack("!I", len(body) + 4) + body)
+                        reply = b""
+                        while len(reply) < 4096:
+                            chunk = tls.recv(4096)
+                            if not chunk:
+                                break
+                            reply += chunk
+                            if reply[:1] == b"R":
+                                break
+                        print("alpn=%s first=%s text=%s" % (tls.selected_alpn_protocol(), reply[:1].decode(), reply[5:].replace(b"\\0", b"|").decode(errors="replace")))
+            """
+        let result = try await Command.run(["python3", "-c", script, "\(port)", files.cert, files.key, files.hostCA])
+        let lines = result.output.split(separator: "\n").map(String.init)
+        try #require(lines.count == 2, "\(result.output)")
+        #expect(lines[0].hasPrefix("alpn=postgresql first=R"), "\(result.output)")
+        #expect(lines[1].hasPrefix("alpn=postgresql first=E"), "\(result.output)")
+        #expect(lines[1].contains("a client certificate issued by the user CA is required"), "\(result.output)")
+        await router.stop(deadline: .now() + .seconds(1))
+    }
 }

@@ -12,6 +12,19 @@ enum PlainPostgresSniffing {
         buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) == 0
     }
 
+    /// Whether the first byte is a TLS handshake record's (0x16).
+    static func looksLikeTLS(_ buffer: ByteBuffer) -> Bool {
+        buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) == 0x16
+    }
+
+    /// Whether a ClientHello is PostgreSQL 17's direct TLS: ALPN `postgresql` offered and no
+    /// router protocol (a libpq client with `sslnegotiation=direct`).
+    static func isDirectTLS(_ hello: ClientHello) -> Bool {
+        let offered = hello.applicationProtocols
+        return offered.contains(DatabaseProtocol.postgres.localTLSApplicationProtocols.first ?? "postgresql")
+            && !offered.contains { ALPNProtocol($0).isDatabase }
+    }
+
     /// The first bytes in hex, at most `limit` of them, for log lines.
     static func hexPrefix(_ buffer: ByteBuffer, limit: Int = 16) -> String {
         let bytes = buffer.getBytes(at: buffer.readerIndex, length: min(limit, buffer.readableBytes)) ?? []
@@ -65,6 +78,6 @@ enum PlainPostgresSniffing {
 extension PlainPostgresSniffing {
     /// Anything but a PostgreSQL startup packet on `postgres_listen_addr`.
     static func notPostgresListener(_ buffer: ByteBuffer) -> String {
-        "postgres_listen_addr takes PostgreSQL clients (SSLRequest, then TLS) only; first bytes \(hexPrefix(buffer))"
+        "postgres_listen_addr takes PostgreSQL clients (SSLRequest then TLS, or direct TLS with ALPN postgresql) only; first bytes \(hexPrefix(buffer))"
     }
 }

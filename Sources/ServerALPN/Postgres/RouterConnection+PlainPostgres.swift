@@ -30,6 +30,20 @@ extension RouterConnection {
             } catch {
                 perform(.reject(.tlsFailed("cannot start TLS after the SSLRequest: \(error)")))
             }
+        case .startDirectTLS(let replay):
+            guard let reader, let context = shared.plainPostgresContext else {
+                return perform(.reject(.tlsFailed("no TLS configuration for PostgreSQL direct TLS")))
+            }
+            logger.debug("PostgreSQL direct TLS (ALPN postgresql)")
+            do {
+                let operations = channel.pipeline.syncOperations
+                let tls = NIOSSLServerHandler(context: context)
+                try operations.addHandler(tls, position: .after(reader))
+                try operations.addHandler(TLSSessionHandler(connection: self), position: .after(tls))
+                reader.leave(replayingFirst: replay)
+            } catch {
+                perform(.reject(.tlsFailed("cannot start direct TLS: \(error)")))
+            }
         case .refuse(let error, let reason):
             var buffer = channel.allocator.buffer(capacity: 256)
             error.write(into: &buffer)
