@@ -156,15 +156,7 @@ final class RouterConnection {
             guard let reader, let context = shared.tlsContext(for: selection, serverName: serverName) else {
                 return perform(.reject(.tlsFailed("no TLS configuration for the route")))
             }
-            do {
-                let operations = channel.pipeline.syncOperations
-                let tls = NIOSSLServerHandler(context: context)
-                try operations.addHandler(tls, position: .after(reader))
-                try operations.addHandler(TLSSessionHandler(connection: self), position: .after(tls))
-                reader.leave(replayingFirst: replay)
-            } catch {
-                perform(.reject(.tlsFailed("cannot start TLS: \(error)")))
-            }
+            startTLS(context, after: reader, replaying: replay, step: "")
         case .passThroughTLS(let target, let replay):
             deadline?.cancel()
             guard let reader else { return }
@@ -211,6 +203,25 @@ final class RouterConnection {
                     try session.handOver(to: glue)
                 }
             }
+        }
+    }
+
+    /// Puts TLS termination with `context` after `reader` and passes `replay` (the bytes of the
+    /// client's TLS handshake read so far) into it; `step` names the occasion in errors.
+    func startTLS(_ context: NIOSSLContext, after reader: ClientHelloReader, replaying replay: ByteBuffer, step: String) {
+        do {
+            let operations = channel.pipeline.syncOperations
+            let tls = NIOSSLServerHandler(context: context)
+            try operations.addHandler(tls, position: .after(reader))
+            try operations.addHandler(TLSSessionHandler(connection: self), position: .after(tls))
+            if replay.readableBytes > 0 {
+                reader.leave(replayingFirst: replay)
+            } else {
+                // Nothing to replay (an empty read would reach BoringSSL as end of input).
+                operations.removeHandler(reader, promise: nil)
+            }
+        } catch {
+            perform(.reject(.tlsFailed("cannot start TLS\(step): \(error)")))
         }
     }
 

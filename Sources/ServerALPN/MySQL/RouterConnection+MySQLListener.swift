@@ -21,21 +21,8 @@ extension RouterConnection {
                 return perform(.reject(.tlsFailed("no TLS configuration for mysql_listen_addr")))
             }
             logger.debug("MySQL SSLRequest: starting TLS")
-            do {
-                let operations = channel.pipeline.syncOperations
-                let tls = NIOSSLServerHandler(context: context)
-                try operations.addHandler(tls, position: .after(reader))
-                try operations.addHandler(TLSSessionHandler(connection: self), position: .after(tls))
-                if replay.readableBytes > 0 {
-                    // The start of the client's TLS handshake came with the SSLRequest.
-                    reader.leave(replayingFirst: replay)
-                } else {
-                    // Nothing to replay (an empty read would reach BoringSSL as end of input).
-                    operations.removeHandler(reader, promise: nil)
-                }
-            } catch {
-                perform(.reject(.tlsFailed("cannot start TLS after the SSLRequest: \(error)")))
-            }
+            // A non-empty `replay` is the start of the client's TLS handshake, sent with the SSLRequest.
+            startTLS(context, after: reader, replaying: replay, step: " after the SSLRequest")
         case .refuse(let packet, let reason):
             channel.writeAndFlush(packet).assumeIsolated().whenComplete { _ in
                 self.perform(.reject(reason))

@@ -20,30 +20,13 @@ extension RouterConnection {
             guard let context = shared.plainPostgresContext ?? shared.contexts.first?.database else {
                 return perform(.reject(.tlsFailed("no TLS configuration for PostgreSQL clients")))
             }
-            do {
-                let operations = channel.pipeline.syncOperations
-                let tls = NIOSSLServerHandler(context: context)
-                try operations.addHandler(tls, position: .after(reader))
-                try operations.addHandler(TLSSessionHandler(connection: self), position: .after(tls))
-                // Nothing to replay (an empty read would reach BoringSSL as end of input).
-                operations.removeHandler(reader, promise: nil)
-            } catch {
-                perform(.reject(.tlsFailed("cannot start TLS after the SSLRequest: \(error)")))
-            }
+            startTLS(context, after: reader, replaying: ByteBuffer(), step: " after the SSLRequest")
         case .startDirectTLS(let replay):
             guard let reader, let context = shared.plainPostgresContext else {
                 return perform(.reject(.tlsFailed("no TLS configuration for PostgreSQL direct TLS")))
             }
             logger.debug("PostgreSQL direct TLS (ALPN postgresql)")
-            do {
-                let operations = channel.pipeline.syncOperations
-                let tls = NIOSSLServerHandler(context: context)
-                try operations.addHandler(tls, position: .after(reader))
-                try operations.addHandler(TLSSessionHandler(connection: self), position: .after(tls))
-                reader.leave(replayingFirst: replay)
-            } catch {
-                perform(.reject(.tlsFailed("cannot start direct TLS: \(error)")))
-            }
+            startTLS(context, after: reader, replaying: replay, step: " (PostgreSQL direct TLS)")
         case .refuse(let error, let reason):
             var buffer = channel.allocator.buffer(capacity: 256)
             error.write(into: &buffer)
