@@ -33,6 +33,8 @@ public final class LocalProxy: Sendable {
     private let state = NIOLockedValueBox(State())
     private let connectionIDs = ConnectionIDs()
     private let now: @Sendable () -> Date
+    /// Pre-handshaken router connections (`configuration.warmPool` > 0).
+    private let pool: WarmPool?
 
     private struct State {
         var refreshing: Task<Void, Never>?
@@ -70,10 +72,17 @@ public final class LocalProxy: Sendable {
         }
         let (events, continuation) = AsyncStream.makeStream(of: LocalProxyEvent.self, bufferingPolicy: .bufferingNewest(1024))
         (self.events, self.continuation) = (events, continuation)
+        let pool = configuration.warmPool > 0
+            ? WarmPool(
+                size: configuration.warmPool,
+                maxAge: configuration.warmPoolMaxAge ?? LocalProxyConfiguration.defaultWarmPoolMaxAge(for: databaseProtocol),
+                group: group, configuration: configuration, current: current, now: now, logger: logger)
+            : nil
+        self.pool = pool
         refresher = CertificateRefresher(
             source: configuration.identitySource, current: current, applicationProtocols: applicationProtocols,
             databaseProtocol: databaseProtocol, insecure: configuration.insecure, expiryWarning: configuration.expiryWarning,
-            logger: logger, now: now, emit: { continuation.yield($0) })
+            logger: logger, now: now, emit: { continuation.yield($0) }, onInstall: { pool?.identityChanged() })
     }
 
     /// Binds the listener and returns its address.
@@ -110,6 +119,7 @@ public final class LocalProxy: Sendable {
         let refresher = refresher
         let interval = configuration.certificateCheckInterval
         state.withLockedValue { $0.refreshing = Task { await refresher.run(every: interval) } }
+        pool?.start()
         return address
     }
 
@@ -124,6 +134,7 @@ public final class LocalProxy: Sendable {
             return (state.listener, state.socketInode)
         }
         try? await listener?.close().get()
+        pool?.stop()
         if let path = configuration.unixSocketPath, let inode { UnixSocketFile.removeOwn(at: path, inode: inode) }
         continuation.yield(.draining(openConnections: openConnections))
         while NIODeadline.now() < deadline, !Task.isCancelled, !(state.withLockedValue { $0.connections.isEmpty }) {
@@ -137,6 +148,9 @@ public final class LocalProxy: Sendable {
         continuation.finish()
         return remaining.count
     }
+
+    /// The warm pool's state; nil when `configuration.warmPool` is 0.
+    public var warmPoolStatus: WarmPoolStatus? { pool?.status }
 
     /// Number of client connections currently open.
     public var openConnections: Int { state.withLockedValue { $0.connections.count } }
@@ -176,6 +190,7 @@ public final class LocalProxy: Sendable {
             identity: newest.identity, now: now, logger: logger, hasPrelude: postgres || mongo,
             nativeError: mongo ? Self.mongoError(firstMongoRequest) : Self.nativeError(for: databaseProtocol),
             refusal: admitted ? nil : .tooManyConnections(limit: limit ?? 0),
+            pool: pool.map { ($0, newest.generation) },
             emit: { [continuation] in continuation.yield($0) })
         let operations = channel.pipeline.syncOperations
         if mongo {

@@ -43,6 +43,16 @@ public struct LocalProxyConfiguration: Sendable {
     /// Under swift-service-lifecycle, how long open connections may finish after graceful
     /// shutdown begins.
     public var shutdownDrainTime: Duration = .seconds(5)
+    /// Keep this many mutual-TLS connections to the router handshaken ahead of need, so a new
+    /// client skips the TCP and TLS set-up (0: none, every client dials). They are spread over
+    /// the event loops, refilled in the background, and closed unused at `warmPoolMaxAge` or
+    /// when the certificate changes.
+    public var warmPool: Int = 0
+    /// A pooled connection older than this is closed unused. It must stay below the router's
+    /// login timeout (60 s by default), which runs from the TLS handshake; for MySQL the router
+    /// opens the database connection at once, so also below the database's connect timeout
+    /// (MariaDB: 10 s). Nil: `defaultWarmPoolMaxAge(for:)`.
+    public var warmPoolMaxAge: Duration?
 
     public init(
         routerHost: String, routerPort: Int, tls: TLSMaterial, serverName: String? = nil, insecure: Bool = false,
@@ -60,6 +70,12 @@ public struct LocalProxyConfiguration: Sendable {
         self.listenPort = listenPort
         self.timeouts = timeouts
         self.mysqlServerVersion = mysqlServerVersion
+    }
+
+    /// The maximum age of pooled connections when none is configured: 8 s for MySQL (below
+    /// MariaDB's 10 s connect timeout), 20 s otherwise (a third of the router's login timeout).
+    public static func defaultWarmPoolMaxAge(for databaseProtocol: DatabaseProtocol) -> Duration {
+        databaseProtocol == .mysql ? .seconds(8) : .seconds(20)
     }
 
     /// The SNI to send: the explicit server name, else the router host unless it is an IP address.

@@ -29,10 +29,14 @@ public enum LocalProxyEvent: Sendable {
         public var connection: UInt64
         public var client: String
         public var negotiatedProtocol: String?
-        /// From accepting the client to the router's TLS handshake completing.
+        /// From accepting the client to the router's TLS handshake completing (or to taking a
+        /// pooled connection).
         public var dialDuration: Duration
+        /// The router connection came from the warm pool.
+        public var pooled: Bool
 
-        public init(connection: UInt64, client: String, negotiatedProtocol: String?, dialDuration: Duration) {
+        public init(connection: UInt64, client: String, negotiatedProtocol: String?, dialDuration: Duration, pooled: Bool = false) {
+            self.pooled = pooled
             self.connection = connection
             self.client = client
             self.negotiatedProtocol = negotiatedProtocol

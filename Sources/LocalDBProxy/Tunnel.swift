@@ -33,6 +33,13 @@ final class Tunnel {
     private var pendingFailure: LocalProxyError?
     /// Renders a failure in the client's protocol, for clients that have a way to show one.
     private let nativeError: ((LocalProxyError, ByteBufferAllocator) -> ByteBuffer)?
+    /// Pre-handshaken router connections to take one from, and the certificate generation it
+    /// must have been made with.
+    private let pool: (pool: WarmPool, generation: UInt64)?
+    /// The router connection came from the pool.
+    private var pooled = false
+    /// A pooled connection that closed before the splice, replaced by a dial of our own.
+    private var retiredSession: ObjectIdentifier?
 
     private enum PreludeState {
         case none
@@ -44,9 +51,11 @@ final class Tunnel {
         client: Channel, id: UInt64, configuration: LocalProxyConfiguration, sslContext: NIOSSLContext,
         identity: CertificateIdentity, now: @escaping @Sendable () -> Date, logger: Logger,
         hasPrelude: Bool = false, nativeError: ((LocalProxyError, ByteBufferAllocator) -> ByteBuffer)? = nil,
-        refusal: LocalProxyError? = nil, emit: @escaping @Sendable (LocalProxyEvent) -> Void
+        refusal: LocalProxyError? = nil, pool: (pool: WarmPool, generation: UInt64)? = nil,
+        emit: @escaping @Sendable (LocalProxyEvent) -> Void
     ) {
         self.refusal = refusal
+        self.pool = pool
         self.prelude = hasPrelude ? .running : .none
         self.nativeError = nativeError
         self.client = client
@@ -63,7 +72,7 @@ final class Tunnel {
         self.logger = logger
     }
 
-    /// Checks the certificate's validity window, then dials the router.
+    /// Checks the certificate's validity window, then takes a pooled router connection or dials.
     func open() {
         if case .running = prelude {
             // A client that never sends its first packet must not hold a connection forever.
@@ -82,6 +91,30 @@ final class Tunnel {
         } catch {
             return fail(.certificate(error))
         }
+        if let pool, let upstream = pool.pool.take(on: client.eventLoop, generation: pool.generation), adopt(upstream) {
+            return
+        }
+        dial()
+    }
+
+    /// Makes a pooled connection this tunnel's router connection.
+    private func adopt(_ upstream: Channel) -> Bool {
+        do {
+            let handler = try upstream.pipeline.syncOperations.handler(type: PooledUpstreamHandler.self)
+            let session = UpstreamSessionHandler(tunnel: self)
+            let negotiatedProtocol = handler.negotiatedProtocol
+            try handler.handOver(to: session)
+            pooled = true
+            logger.trace("using a pooled router connection")
+            upstreamReady(upstream, session: session, negotiatedProtocol: negotiatedProtocol, framed: true)
+            return true
+        } catch {
+            upstream.close(promise: nil)
+            return false
+        }
+    }
+
+    private func dial() {
         let bound = NIOLoopBound(self, eventLoop: client.eventLoop)
         deadline = client.eventLoop.scheduleTask(in: configuration.timeouts.handshake) {
             bound.value.fail(.handshakeTimeout)
@@ -114,7 +147,8 @@ final class Tunnel {
     }
 
     /// The TLS handshake with the router completed: splice once the client's prelude is done.
-    func upstreamReady(_ upstream: Channel, session: UpstreamSessionHandler, negotiatedProtocol: String?) {
+    /// `framed`: ping framing is in place already (a pooled connection).
+    func upstreamReady(_ upstream: Channel, session: UpstreamSessionHandler, negotiatedProtocol: String?, framed: Bool = false) {
         deadline?.cancel()
         readyAt = .now
         guard !failed, client.isActive else {
@@ -122,7 +156,7 @@ final class Tunnel {
             return
         }
         client.closeFuture.whenComplete { _ in upstream.close(promise: nil) }
-        if let negotiatedProtocol, ALPNProtocol(negotiatedProtocol).isPing {
+        if !framed, let negotiatedProtocol, ALPNProtocol(negotiatedProtocol).isPing {
             // At once, so the router's pings are taken off the stream while the client's prelude runs.
             do {
                 let operations = upstream.pipeline.syncOperations
@@ -171,7 +205,7 @@ final class Tunnel {
             logger.debug("tunnel open", metadata: ["alpn": "\(negotiatedProtocol ?? "-")"])
             emit(.connectionOpened(.init(
                 connection: id, client: clientAddress, negotiatedProtocol: negotiatedProtocol,
-                dialDuration: acceptedAt.duration(to: readyAt ?? .now))))
+                dialDuration: acceptedAt.duration(to: readyAt ?? .now), pooled: pooled)))
         } catch {
             upstream.close(promise: nil)
             fail(.tlsRefused("cannot splice: \(error)"))
@@ -182,10 +216,10 @@ final class Tunnel {
     /// the client yet, so the client still waits for its first answer and can be told why.
     /// (With TLS 1.3 the router checks the client certificate after the client has finished its
     /// handshake: a refusal arrives as an alert on what looked like an open tunnel.)
-    func upstreamFailed(_ error: any Error, spliced: Bool, routerSentNothing: Bool) {
+    func upstreamFailed(_ error: any Error, spliced: Bool, routerSentNothing: Bool, session: UpstreamSessionHandler) {
         let reason = LocalProxyError.tlsRefused("\(error)")
         if !spliced {
-            return fail(reason)
+            return upstreamLostBeforeSplice(reason, session: session)
         }
         guard routerSentNothing, let nativeError, !failed else {
             logger.info("router closed the tunnel", metadata: ["reason": "\(reason)"])
@@ -206,6 +240,21 @@ final class Tunnel {
         logger.warning("client broke the protocol; closing", metadata: ["reason": "\(reason)"])
         emit(.connectionFailed(connection: id, client: clientAddress, reason: .clientProtocol(reason)))
         ready?.upstream.close(promise: nil)
+    }
+
+    /// The router connection ended before the splice. A pooled one may have been closed by the
+    /// router just as it was taken: it is replaced once by a fresh dial.
+    func upstreamLostBeforeSplice(_ reason: LocalProxyError, session: UpstreamSessionHandler) {
+        let key = ObjectIdentifier(session)
+        guard key != retiredSession else { return }
+        if pooled, retiredSession == nil, !failed, client.isActive {
+            retiredSession = key
+            pooled = false
+            ready = nil
+            logger.debug("the pooled router connection closed before use; dialling", metadata: ["reason": "\(reason)"])
+            return dial()
+        }
+        fail(reason)
     }
 
     func upstreamClosed(bytesFromClient: Int, bytesFromRouter: Int) {
@@ -291,7 +340,7 @@ final class UpstreamSessionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        tunnel.upstreamFailed(error, spliced: upstreamGlue != nil, routerSentNothing: (upstreamGlue?.bytesForwarded ?? 0) == 0)
+        tunnel.upstreamFailed(error, spliced: upstreamGlue != nil, routerSentNothing: (upstreamGlue?.bytesForwarded ?? 0) == 0, session: self)
         context.close(promise: nil)
     }
 
@@ -299,7 +348,7 @@ final class UpstreamSessionHandler: ChannelInboundHandler {
         if let clientGlue, let upstreamGlue {
             tunnel.upstreamClosed(bytesFromClient: clientGlue.bytesForwarded, bytesFromRouter: upstreamGlue.bytesForwarded)
         } else {
-            tunnel.fail(.tlsRefused("the router closed the connection before the tunnel was open"))
+            tunnel.upstreamLostBeforeSplice(.tlsRefused("the router closed the connection before the tunnel was open"), session: self)
         }
         context.fireChannelInactive()
     }

@@ -37,6 +37,9 @@ struct DatabaseLauncher {
     /// How long before the certificate's expiry a warning is logged.
     var expiryWarning: Duration = .seconds(600)
     var localTLS: TLSMaterial?
+    /// Pre-handshaken router connections per database, and their maximum age (nil: the default).
+    var warmPool = 0
+    var warmPoolMaxAge: Duration?
     var logger: Logger
 
     func launchAll() async -> [LaunchOutcome] {
@@ -97,6 +100,8 @@ struct DatabaseLauncher {
         // The certificate files are re-read when they change (tsh db login, a renewal job ...).
         configuration.identitySource = .files(certificate: entry.certificateFile, key: entry.keyFile, ca: plan.caFile)
         configuration.expiryWarning = expiryWarning
+        configuration.warmPool = warmPool
+        configuration.warmPoolMaxAge = warmPoolMaxAge
         var proxyLogger = Logger(label: "dbproxy.local")
         proxyLogger[metadataKey: "database"] = "\(name)"
         let proxy: LocalProxy

@@ -27,6 +27,16 @@ struct ProxyCommand: AsyncParsableCommand {
     var maxConnections: Int?
 
     @Option(help: ArgumentHelp(
+        "Keep this many mutual-TLS connections to the router handshaken ahead of need, per database, so new client connections skip the TLS set-up (0: none). Closed unused at --warm-pool-max-age or when the certificate changes.",
+        valueName: "n"))
+    var warmPool: Int?
+
+    @Option(help: ArgumentHelp(
+        "Close pooled connections unused after this long; keep it below the router's login timeout (60s). Default 20s, MySQL 8s.",
+        valueName: "duration"))
+    var warmPoolMaxAge: String?
+
+    @Option(help: ArgumentHelp(
         "On SIGTERM or SIGINT, let open connections finish for up to this long (e.g. 30s, 2m; 0: close them at once). A second signal stops at once.",
         valueName: "duration"))
     var maxSigtermDelay: String = "0"
@@ -61,6 +71,10 @@ struct ProxyCommand: AsyncParsableCommand {
             throw ValidationError("with --db or --config, give each database its port= or socket= instead of --port or --unix-socket")
         }
         if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
+        if let warmPool, warmPool < 0 { throw ValidationError("--warm-pool must be 0 or more") }
+        if let warmPoolMaxAge, (DurationText.parse(warmPoolMaxAge) ?? .zero) <= .zero {
+            throw ValidationError("--warm-pool-max-age \"\(warmPoolMaxAge)\" is not a duration such as 20s")
+        }
         guard DurationText.parse(maxSigtermDelay) != nil else {
             throw ValidationError("--max-sigterm-delay \"\(maxSigtermDelay)\" is not a duration such as 30s, 2m or 0")
         }
@@ -78,6 +92,10 @@ struct ProxyCommand: AsyncParsableCommand {
         }
         var launcher = DatabaseLauncher(plan: plan, listenHost: listen, maxConnections: maxConnections, localTLS: localTLS, logger: logger)
         launcher.expiryWarning = Duration.nanoseconds(DurationText.parse(expiryWarning)?.nanoseconds ?? 600_000_000_000)
+        launcher.warmPool = warmPool ?? plan.warmPool ?? 0
+        if let age = warmPoolMaxAge.flatMap(DurationText.parse) ?? plan.warmPoolMaxAge {
+            launcher.warmPoolMaxAge = .nanoseconds(age.nanoseconds)
+        }
         let outcomes = await launcher.launchAll()
         var running: [RunningDatabase] = []
         for outcome in outcomes {

@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import ProxyCore
 import Yams
 
 /// The `--config` file of `dbproxy proxy` and `dbproxy connect`:
@@ -8,6 +10,8 @@ import Yams
 ///     databases:
 ///       - { name: pg1, cert: alice.pem, key: alice-key.pem, port: 15432 }
 ///       - { name: my1, cert: bob.pem, socket: /tmp/dbproxy }
+///     warm_pool: 4              # optional, `dbproxy proxy` only
+///     warm_pool_max_age: 20s
 ///
 /// Relative file names are taken from the file's directory; mistakes are reported with the file,
 /// line, key and reason.
@@ -17,6 +21,9 @@ struct ProxyConfigFile: Sendable {
     var sni: String?
     var insecure: Bool?
     var mysqlServerVersion: String?
+    /// Pre-handshaken router connections per database (`dbproxy proxy` only).
+    var warmPool: Int?
+    var warmPoolMaxAge: TimeAmount?
     var databases: [DatabaseEntry] = []
 
     static func load(path: String) throws(ProxyConfigError) -> ProxyConfigFile {
@@ -60,12 +67,24 @@ private struct ProxyConfigReader {
     }
 
     func read(_ root: Node) throws(ProxyConfigError) -> ProxyConfigFile {
-        let top = try mapping(root, "", allowed: ["router", "ca", "sni", "insecure", "mysql_server_version", "databases"])
+        let top = try mapping(root, "", allowed: [
+            "router", "ca", "sni", "insecure", "mysql_server_version", "warm_pool", "warm_pool_max_age", "databases",
+        ])
         var config = ProxyConfigFile()
         config.router = try string(top["router"], "router")
         config.ca = try path(top["ca"], "ca")
         config.sni = try string(top["sni"], "sni")
         config.mysqlServerVersion = try string(top["mysql_server_version"], "mysql_server_version")
+        if let node = top["warm_pool"] {
+            guard let size = node.int, size >= 0 else { throw fail("warm_pool", node, "expected a number of connections, 0 or more") }
+            config.warmPool = size
+        }
+        if let node = top["warm_pool_max_age"] {
+            guard let text = node.string, let age = DurationText.parse(text), age > .zero else {
+                throw fail("warm_pool_max_age", node, "expected a duration such as 20s")
+            }
+            config.warmPoolMaxAge = age
+        }
         if let node = top["insecure"] {
             guard let flag = node.bool else { throw fail("insecure", node, "expected true or false") }
             config.insecure = flag

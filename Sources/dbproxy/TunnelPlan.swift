@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOCore
 
 /// The router, the trust and the databases that the options and the config file name, checked.
 struct TunnelPlan: Sendable {
@@ -11,6 +12,9 @@ struct TunnelPlan: Sendable {
     var serverName: String?
     var insecure: Bool
     var mysqlServerVersion: String?
+    /// The config file's `warm_pool` and `warm_pool_max_age`.
+    var warmPool: Int? = nil
+    var warmPoolMaxAge: TimeAmount? = nil
     var databases: [DatabaseEntry]
     /// From --db or --config (several databases, each with a name) rather than one certificate.
     var isMultiple: Bool
@@ -58,7 +62,7 @@ extension TunnelOptions {
         return TunnelPlan(
             router: router, routerHost: routerHost, routerPort: routerPort, caFile: caFile, serverName: sni ?? file?.sni,
             insecure: insecure, mysqlServerVersion: mysqlServerVersion ?? file?.mysqlServerVersion,
-            databases: databases, isMultiple: isMultiple)
+            warmPool: file?.warmPool, warmPoolMaxAge: file?.warmPoolMaxAge, databases: databases, isMultiple: isMultiple)
     }
 
     /// `HOST:PORT`, `[::1]:PORT`.

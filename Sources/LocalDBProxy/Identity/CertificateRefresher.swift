@@ -15,6 +15,7 @@ final class CertificateRefresher: Sendable {
     private let logger: Logger
     private let now: @Sendable () -> Date
     private let emit: @Sendable (LocalProxyEvent) -> Void
+    private let onInstall: @Sendable () -> Void
     private let state: NIOLockedValueBox<State>
 
     private struct State {
@@ -28,8 +29,10 @@ final class CertificateRefresher: Sendable {
     init(
         source: LocalProxyIdentitySource, current: NIOLockedValueBox<CurrentIdentity>, applicationProtocols: [ALPNProtocol],
         databaseProtocol: DatabaseProtocol, insecure: Bool, expiryWarning: Duration, logger: Logger,
-        now: @escaping @Sendable () -> Date, emit: @escaping @Sendable (LocalProxyEvent) -> Void
+        now: @escaping @Sendable () -> Date, emit: @escaping @Sendable (LocalProxyEvent) -> Void,
+        onInstall: @escaping @Sendable () -> Void = {}
     ) {
+        self.onInstall = onInstall
         self.source = source
         self.current = current
         self.applicationProtocols = applicationProtocols
@@ -97,12 +100,16 @@ final class CertificateRefresher: Sendable {
 
     /// Puts `material` in place for new connections.
     private func install(_ material: TLSMaterial, from origin: String) throws {
-        let next = try CurrentIdentity(material: material, applicationProtocols: applicationProtocols, insecure: insecure)
+        var next = try CurrentIdentity(material: material, applicationProtocols: applicationProtocols, insecure: insecure)
         let named = try? next.identity.databaseProtocol()
         guard named == nil || named == databaseProtocol else {
             throw CertificateReloadError.protocolChanged(from: databaseProtocol, to: next.identity.routeToDatabase.protocolName)
         }
-        current.withLockedValue { $0 = next }
+        current.withLockedValue { previous in
+            next.generation = previous.generation + 1
+            previous = next
+        }
+        onInstall()
         state.withLockedValue { $0.watch.renewed(notAfter: next.identity.notAfter) }
         logger.notice("certificate reloaded", metadata: [
             "from": "\(origin)", "serial": "\(next.identity.serialNumber)",

@@ -7,6 +7,8 @@ struct CurrentIdentity: Sendable {
     let material: TLSMaterial
     let identity: CertificateIdentity
     let sslContext: NIOSSLContext
+    /// Counts replacements: connections made with an older generation use an old certificate.
+    var generation: UInt64 = 0
 
     /// Builds the client TLS context; throws when the material is unusable (e.g. a key that does
     /// not belong to the certificate, as a half-written pair of files can be).
