@@ -202,7 +202,7 @@ final class Tunnel {
             try client.pipeline.syncOperations.handler(type: InboundHoldHandler.self).splice(with: clientGlue)
             session.replayHeld()
             _ = client.setOption(ChannelOptions.autoRead, value: true)
-            logger.debug("tunnel open", metadata: ["alpn": "\(negotiatedProtocol ?? "-")"])
+            logger.debug("tunnel open", metadata: ["alpn": "\(negotiatedProtocol ?? "-")", "pooled": "\(pooled)"])
             emit(.connectionOpened(.init(
                 connection: id, client: clientAddress, negotiatedProtocol: negotiatedProtocol,
                 dialDuration: acceptedAt.duration(to: readyAt ?? .now), pooled: pooled)))

@@ -6,6 +6,7 @@ struct LocalProxyCollectors: Sendable {
     let registry: PrometheusCollectorRegistry
     let openConnections: Gauge
     let accepted: Counter
+    let pooled: Counter
     let dialDuration: DurationHistogram
     let bytesFromClient: Counter
     let bytesFromRouter: Counter
@@ -23,6 +24,7 @@ struct LocalProxyCollectors: Sendable {
         let labels = [("database", database)]
         openConnections = registry.makeGauge(descriptor: Metric.openConnections, labels: labels)
         accepted = registry.makeCounter(descriptor: Metric.accepted, labels: labels)
+        pooled = registry.makeCounter(descriptor: Metric.pooled, labels: labels)
         dialDuration = registry.makeDurationHistogram(descriptor: Metric.dialDuration, labels: labels, buckets: Self.dialBuckets)
         bytesFromClient = registry.makeCounter(descriptor: Metric.bytesFromClient, labels: labels)
         bytesFromRouter = registry.makeCounter(descriptor: Metric.bytesFromRouter, labels: labels)
@@ -41,6 +43,9 @@ struct LocalProxyCollectors: Sendable {
         }
         static var accepted: MetricNameDescriptor {
             local("connections_accepted", unit: "total", help: "Client connections tunnelled to the router.")
+        }
+        static var pooled: MetricNameDescriptor {
+            local("connections_pooled", unit: "total", help: "Client connections that took a pre-handshaken router connection from the warm pool.")
         }
         static var refused: MetricNameDescriptor {
             local("connections_refused", unit: "total", help: "Client connections refused before reaching the database, by reason.")

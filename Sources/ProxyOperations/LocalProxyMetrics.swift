@@ -9,6 +9,7 @@ import ProxyCore
 ///
 /// - `dbproxy_local_open_connections` (gauge): tunnels open now
 /// - `dbproxy_local_connections_accepted_total`: tunnels opened (`connectionOpened`)
+/// - `dbproxy_local_connections_pooled_total`: of those, the ones that used a warm-pool connection
 /// - `dbproxy_local_connections_refused_total{reason}`: `connectionFailed`, by `LocalProxyError.kind`
 /// - `dbproxy_local_dial_duration_seconds` (histogram, 1 ms ... 10 s): accept to router handshake
 /// - `dbproxy_local_bytes_from_client_total`, `dbproxy_local_bytes_from_router_total`: added
@@ -126,6 +127,7 @@ public final class LocalProxyMetrics: Sendable {
         switch event {
         case .connectionOpened(let opened):
             collectors.accepted.increment()
+            if opened.pooled { collectors.pooled.increment() }
             collectors.dialDuration.record(opened.dialDuration)
             if entry.closedEarly.remove(opened.connection) == nil { entry.open.insert(opened.connection) }
         case .connectionClosed(let closed):

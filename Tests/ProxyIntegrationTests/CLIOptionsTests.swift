@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `dbproxy proxy` flags that change what it speaks and says: --protocol, --json-logs,
-/// --max-connections, --quiet, and shell completion.
+/// --max-connections, --warm-pool, --quiet, and shell completion.
 @Suite("CLI: dbproxy proxy options")
 struct CLIOptionsTests {
     @Test("--protocol overrides the certificate's with a warning; --json-logs writes one JSON object per line")
@@ -39,6 +39,27 @@ struct CLIOptionsTests {
         #expect(refused.output.contains("too many connections"), "\(refused.output)")
         withExtendedLifetime(held) {}
         #expect(proxy.output(.stderr).isEmpty, "\(proxy.transcript)")
+    }
+
+    @Test("--warm-pool 2: clients use pre-handshaken router connections (debug log pooled=true); bad values are refused")
+    func warmPool() async throws {
+        let world = try await CLIWorld.start()
+        defer { world.stop() }
+        let proxy = try CLIWorld.start(["proxy"] + world.identity(.postgresTrust) + ["--warm-pool", "2", "--warm-pool-max-age", "30s", "--verbose"])
+        defer { proxy.terminate() }
+        let port = try #require(CLIWorld.port(inStartupLine: try await proxy.line(containing: "Started authenticated tunnel")))
+        // Long enough for the pool's two handshakes on a busy machine.
+        try await Task.sleep(for: .seconds(2))
+        let result = try await CLIProcess.run(["psql", "postgres://trustuser@localhost:\(port)/appdb", "-X", "-At", "-c", "select 1"])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output == "1\n", "\(result.output)")
+        let opened = try await proxy.line(containing: "tunnel open", in: .stderr)
+        #expect(opened.contains("pooled=true"), "\(opened)")
+        for bad in [["--warm-pool", "-1"], ["--warm-pool", "2", "--warm-pool-max-age", "soon"]] {
+            let refused = try await CLIWorld.run(["proxy"] + world.identity(.postgresTrust) + bad)
+            #expect(refused.status != 0)
+            #expect(refused.output.contains("--warm-pool"), "\(refused.output)")
+        }
     }
 
     @Test("shell completion scripts come from --generate-completion-script")

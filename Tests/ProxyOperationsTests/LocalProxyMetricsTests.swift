@@ -24,6 +24,8 @@ struct LocalProxyMetricsTests {
         metrics.register("pg1")
         metrics.record(opened(1, dial: .milliseconds(3)), database: "pg1")
         metrics.record(opened(2, dial: .milliseconds(700)), database: "pg1")
+        metrics.record(.connectionOpened(.init(connection: 6, client: "c", negotiatedProtocol: nil, dialDuration: .microseconds(50), pooled: true)), database: "pg1")
+        metrics.record(closed(6, fromClient: 0, fromRouter: 0), database: "pg1")
         metrics.record(closed(1, fromClient: 100, fromRouter: 2000), database: "pg1")
         metrics.record(.connectionFailed(connection: 3, client: "c", reason: .tooManyConnections(limit: 2)), database: "pg1")
         metrics.record(.connectionFailed(connection: 4, client: "c", reason: .handshakeTimeout), database: "pg1")
@@ -31,17 +33,18 @@ struct LocalProxyMetricsTests {
         metrics.record(opened(1), database: "my1")
         let text = registry.emitToString()
         let pg = #"{database="pg1"}"#
-        #expect(sample(text, "dbproxy_local_connections_accepted_total" + pg) == 2)
+        #expect(sample(text, "dbproxy_local_connections_accepted_total" + pg) == 3)
+        #expect(sample(text, "dbproxy_local_connections_pooled_total" + pg) == 1)
         #expect(sample(text, "dbproxy_local_open_connections" + pg) == 1)
         #expect(sample(text, "dbproxy_local_bytes_from_client_total" + pg) == 100)
         #expect(sample(text, "dbproxy_local_bytes_from_router_total" + pg) == 2000)
         #expect(sample(text, #"dbproxy_local_connections_refused_total{database="pg1",reason="max_connections"}"#) == 2)
         #expect(sample(text, #"dbproxy_local_connections_refused_total{database="pg1",reason="handshake_timeout"}"#) == 1)
-        #expect(sample(text, "dbproxy_local_dial_duration_seconds_count" + pg) == 2)
-        #expect(sample(text, #"dbproxy_local_dial_duration_seconds_bucket{database="pg1",le="0.005"}"#) == 1)
-        #expect(sample(text, #"dbproxy_local_dial_duration_seconds_bucket{database="pg1",le="1.0"}"#) == 2)
-        #expect(sample(text, #"dbproxy_local_dial_duration_seconds_bucket{database="pg1",le="0.001"}"#) == 0)
-        #expect(sample(text, #"dbproxy_local_dial_duration_seconds_bucket{database="pg1",le="10.0"}"#) == 2)
+        #expect(sample(text, "dbproxy_local_dial_duration_seconds_count" + pg) == 3)
+        #expect(sample(text, #"dbproxy_local_dial_duration_seconds_bucket{database="pg1",le="0.005"}"#) == 2)
+        #expect(sample(text, #"dbproxy_local_dial_duration_seconds_bucket{database="pg1",le="1.0"}"#) == 3)
+        #expect(sample(text, #"dbproxy_local_dial_duration_seconds_bucket{database="pg1",le="0.001"}"#) == 1)
+        #expect(sample(text, #"dbproxy_local_dial_duration_seconds_bucket{database="pg1",le="10.0"}"#) == 3)
         #expect(sample(text, #"dbproxy_local_connections_accepted_total{database="my1"}"#) == 1)
         #expect(text.contains("# TYPE dbproxy_local_dial_duration_seconds histogram"))
         #expect(text.contains("# TYPE dbproxy_local_open_connections gauge"))
@@ -54,7 +57,7 @@ struct LocalProxyMetricsTests {
         LocalProxyMetrics(registry: registry).register("pg1")
         let text = registry.emitToString()
         for series in [
-            "dbproxy_local_connections_accepted_total", "dbproxy_local_open_connections", "dbproxy_local_bytes_from_client_total",
+            "dbproxy_local_connections_accepted_total", "dbproxy_local_connections_pooled_total", "dbproxy_local_open_connections", "dbproxy_local_bytes_from_client_total",
             "dbproxy_local_bytes_from_router_total", "dbproxy_local_dial_duration_seconds_count",
         ] {
             #expect(sample(text, series + #"{database="pg1"}"#) == 0, "\(series)")
