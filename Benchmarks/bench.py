@@ -3,6 +3,7 @@
 
   direct  client -> database
   ours    client -> dbproxy proxy -> dbproxy serve -> database   (release build, default settings)
+  ours+pool  the same with `dbproxy proxy --warm-pool 4` (row 4 only, shown as row 4p)
   peer    client -> HAProxy (plain in, mTLS + ALPN out) -> HAProxy (mTLS, use_backend by ALPN) -> database
 
 Run it through scripts/bench, which builds the release binary, makes the work directory and
@@ -34,6 +35,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 WAYS = ("direct", "ours", "peer")
+POOL = "ours+pool"  # row 4 only: `dbproxy proxy --warm-pool WARM_POOL`, reported as row 4p
+WARM_POOL = 4
 MARK_BEGIN = "<!-- scripts/bench:begin (generated; the text outside these markers is kept) -->"
 MARK_END = "<!-- scripts/bench:end -->"
 
@@ -247,7 +250,7 @@ class Bench:
             path.write_bytes((self.certs / f"{name}.pem").read_bytes() + (self.certs / f"{name}-key.pem").read_bytes())
             path.chmod(0o600)
 
-    def start_ours(self, tag: str, backends: dict[str, tuple[str, int]]) -> Endpoint:
+    def start_ours(self, tag: str, backends: dict[str, tuple[str, int]], extra: tuple[str, ...] = ()) -> Endpoint:
         router_port = free_port()
         dbs = [f"  - {{ name: {KINDS[k][0]}, protocol: {KINDS[k][1]}, uri: {h}:{p} }}" for k, (h, p) in backends.items()]
         config = self.work / f"router-{tag}.yaml"
@@ -263,7 +266,7 @@ databases:
         serve = self.procs.start(f"dbproxy-serve-{tag}", [self.dbproxy, "serve", "--config", str(config)])
         self.procs.wait_for_line(serve, "Router listening")
         ep = Endpoint(ports={k: free_port() for k in backends})
-        argv = [self.dbproxy, "proxy", "--proxy", f"localhost:{router_port}", "--ca", str(self.certs / "host-ca.pem")]
+        argv = [self.dbproxy, "proxy", "--proxy", f"localhost:{router_port}", "--ca", str(self.certs / "host-ca.pem"), *extra]
         for k in backends:
             argv += ["--db", f"{KINDS[k][0]}={self.certs / k},port={ep.ports[k]}"]
         proxy = self.procs.start(f"dbproxy-proxy-{tag}", argv)
@@ -363,6 +366,11 @@ backend {k}
         self.ways["ours"] = self.start_ours("main", {k: self.backends[k] for k in kinds})
         self.ways["peer"] = self.start_peer("main", {k: self.backends[k] for k in kinds})
         self.ways["direct"] = Endpoint(ports={k: self.backends[k][1] for k in kinds})
+        if not self.only or "4" in self.only:
+            log(f"starting a second dbproxy serve + dbproxy proxy --warm-pool {WARM_POOL} for row 4p")
+            self.pool_metrics = free_port()
+            self.ways[POOL] = self.start_ours("pool", {"pg": self.backends["pg"]}, extra=(
+                "--warm-pool", str(WARM_POOL), "--http-address", f"127.0.0.1:{self.pool_metrics}"))
         self.verify()
 
     def verify(self) -> None:
@@ -386,6 +394,11 @@ backend {k}
                              timeout=60, what=f"pymongo ({way})")
                 self.mongo_version = json.loads(out.strip().splitlines()[-1])["version"]
             log(f"  {way}: psql, COPY, mariadb" + (", pymongo" if self.want_mongo else "") + " answered")
+        if POOL in self.ways:
+            out, _ = self.psql(POOL, "SELECT current_user, current_database(), inet_server_port()")
+            if out.strip() != f"trustuser|benchdb|{self.pg[1]}":
+                raise Failure(f"psql through {POOL} answered {out.strip()!r}")
+            log(f"  {POOL}: psql answered")
         serve_log = (self.work / f"{self.ways['ours'].logs['router']}.log").read_text(errors="replace")
         for alpn in ("teleport-postgres-ping", "teleport-mysql-ping") + (("teleport-mongodb-ping",) if self.want_mongo else ()):
             if f"alpn={alpn}" not in serve_log:
@@ -403,6 +416,8 @@ backend {k}
     # ---- recording
 
     def record(self, row: str, way: str, values: dict[str, float]) -> None:
+        if way == POOL:
+            row, way = row + "p", "ours"
         for metric, value in values.items():
             self.results.setdefault(row, {}).setdefault(metric, {}).setdefault(way, []).append(value)
 
@@ -512,14 +527,38 @@ backend {k}
 
         self.interleaved(row, measure)
 
+    def pool_counters(self) -> tuple[float, float]:
+        """(accepted, pooled) client connections of the ours+pool proxy, from its /metrics."""
+        import urllib.request
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.pool_metrics}/metrics", timeout=10) as r:
+            text = r.read().decode()
+        def sample(name: str) -> float:
+            m = re.search(rf"^dbproxy_local_connections_{name}_total\{{[^}}]*\}} ([\d.e+]+)$", text, re.M)
+            if not m:
+                raise Failure(f"no dbproxy_local_connections_{name}_total in the proxy's /metrics")
+            return float(m.group(1))
+        return sample("accepted"), sample("pooled")
+
     def row_connections(self, row: str) -> None:
         def measure(way: str) -> dict[str, float]:
+            before = self.pool_counters() if way == POOL else None
             four = self.pgbench(way, ["-C", "-c", "4", "-j", "2"], self.mode.t_conn, None)
             one = self.pgbench(way, ["-C", "-c", "1"], self.mode.t_conn1, None)
-            return {"connections/s": four["tps"], "latency average ms": four["latency average ms"],
-                    "-c 1: connect + SELECT ms": one["latency average ms"]}
+            values = {"connections/s": four["tps"], "latency average ms": four["latency average ms"],
+                      "-c 1: connect + SELECT ms": one["latency average ms"]}
+            if before:
+                accepted, pooled = (a - b for a, b in zip(self.pool_counters(), before))
+                values["% of connections from the pool"] = 100 * pooled / accepted if accepted else 0.0
+            return values
 
-        self.interleaved(row, measure)
+        ways = ("direct", "ours", POOL, "peer") if POOL in self.ways else WAYS
+        self.interleaved(row, measure, ways=ways)
+        # Row 4p compares ours with the warm pool to the same runs of direct and peer.
+        if POOL in self.ways:
+            for metric, by_way in self.results.get(row, {}).items():
+                for way in ("direct", "peer"):
+                    if way in by_way:
+                        self.results.setdefault(row + "p", {}).setdefault(metric, {})[way] = by_way[way]
 
     def row_mariadb(self, row: str) -> None:
         q = self.mode.slap_queries
@@ -658,7 +697,7 @@ def ratio(a: list[float] | None, b: list[float] | None) -> str:
 
 
 def better(metric: str) -> str:
-    return "↑" if metric.endswith("/s") or metric == "tps" else "↓"
+    return "↑" if metric.endswith("/s") or metric == "tps" or metric.startswith("%") else "↓"
 
 
 def machine() -> dict[str, str]:
@@ -712,17 +751,18 @@ ROW_TITLES = {
     "2": "2 · pgbench -S -c 1 -T {t_lat}",
     "3": "3 · COPY {copy_rows:,} rows × 1,001 B ({copy_mb:,.0f} MB) each way",
     "4": "4 · pgbench -C -S -c 4 -j 2 -T {t_conn}; -C -S -c 1 -T {t_conn1}",
+    "4p": "4p · row 4 with ours as `dbproxy proxy --warm-pool {warm_pool}` (direct and peer: row 4's runs)",
     "5": "5 · mariadb-slap -c 8, {slap_queries:,} × SELECT 1; 16 MiB BLOB via mariadb",
     "6": "6 · pymongo: {mongo_finds:,} find_one; a cursor over {mongo_docs:,} documents ({mongo_mb:,.0f} MB)",
     "7": "7 · {idle:,} idle PostgreSQL connections (RSS growth)",
     "3cpu": "7 · CPU seconds per GB moved in row 3 (out + in)",
 }
-ROW_ORDER = ["1", "2", "3", "4", "5", "6", "7", "3cpu"]
+ROW_ORDER = ["1", "2", "3", "4", "4p", "5", "6", "7", "3cpu"]
 
 
 def report(bench: Bench, started: datetime.datetime, seconds: float, command: str) -> str:
     m = bench.mode
-    params = dict(vars(m), copy_mb=m.copy_rows * 1001 / 1e6, mongo_mb=m.mongo_docs * 984 / 1e6)
+    params = dict(vars(m), copy_mb=m.copy_rows * 1001 / 1e6, mongo_mb=m.mongo_docs * 984 / 1e6, warm_pool=WARM_POOL)
     mach = machine()
     vers = versions(bench)
     out = [
@@ -775,7 +815,9 @@ def report(bench: Bench, started: datetime.datetime, seconds: float, command: st
         "`COPY ... FROM STDIN` of the same bytes into a temporary table; seconds are the psql process's wall time "
         "(connection included).",
         "- 4: pgbench `-C` opens a connection per transaction: connections/s is its TPS; `-c 1` gives the time of one "
-        "connection set-up plus one SELECT.",
+        "connection set-up plus one SELECT. 4p: a second `dbproxy serve` + `dbproxy proxy --warm-pool "
+        f"{WARM_POOL}` pair (pre-handshaken router connections, refilled in the background), measured in the same "
+        "interleaved runs as row 4 (direct, ours, ours+pool, peer); its direct and peer cells are row 4's.",
         "- 5: `mariadb-slap --concurrency=8 --number-of-queries=Q --query='SELECT 1'` (queries/s = Q / its time); the "
         "BLOB is 16 MiB of random bytes sent as one 32 MiB hex literal (`REPLACE INTO`) and read back with "
         "`mariadb --raw` (checked by MD5); seconds are the two client processes' wall time.",
