@@ -238,7 +238,7 @@ struct RouterConnectionStateMachine {
         do {
             packet = try PostgresStartupDecoder.decode(&rest)
         } catch {
-            return reject(.notTLS("not a TLS ClientHello nor a PostgreSQL startup packet (\(error.message)); first bytes \(PlainPostgresSniffing.hexPrefix(buffered))"))
+            return refusePostgres(PlainPostgresSniffing.invalidStartupPacket(error.message, first: buffered))
         }
         guard let packet else {
             state = .readingPostgres(buffered)

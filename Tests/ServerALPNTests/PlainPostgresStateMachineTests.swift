@@ -198,17 +198,20 @@ struct PlainPostgresStateMachineTests {
         #expect(pipelined.received(ByteBuffer(bytes: Self.gssENCRequest + Self.sslRequest)).plainPostgres?.refusal?.0.sqlState == "08P01")
     }
 
-    @Test("zero-led bytes that are no startup packet are refused as not TLS, with the first bytes in hex")
+    @Test("zero-led bytes that are no startup packet: FATAL 08P01 to the client, refused as not TLS with the first bytes in hex")
     func garbage() throws {
         var machine = machine(proxied: false)
-        let rejection = try #require(machine.received(ByteBuffer(bytes: [0, 0, 0, 8, 0x04, 0xD2, 0x16, 0x31])).rejection)
+        let (error, rejection) = try #require(machine.received(ByteBuffer(bytes: [0, 0, 0, 8, 0x04, 0xD2, 0x16, 0x31])).plainPostgres?.refusal)
+        #expect(error.sqlState == "08P01")
+        #expect(error.message == "dbproxy router: invalid startup packet: unknown startup request code 1234/5681 (80877105)")
         guard case .notTLS(let reason) = rejection else {
             Issue.record("expected notTLS, got \(rejection)")
             return
         }
         #expect(reason.contains("00 00 00 08 04 d2 16 31"), "\(reason)")
         var long = self.machine(proxied: false)
-        #expect(long.received(ByteBuffer(bytes: [0, 0, 0xFF, 0xFF])).rejection != nil)
+        #expect(long.received(ByteBuffer(bytes: [0, 0, 0xFF, 0xFF])).plainPostgres?.refusal?.0.message
+            == "dbproxy router: invalid startup packet: startup packet length 65535 exceeds the maximum of 10000")
     }
 
     @Test("a TLS ClientHello is still routed as before, with and without a PROXY header", arguments: [false, true])

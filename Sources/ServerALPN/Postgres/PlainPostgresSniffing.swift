@@ -57,6 +57,14 @@ enum PlainPostgresSniffing {
         return (error, .notTLS("PostgreSQL \(message)"))
     }
 
+    /// A startup packet that cannot be decoded (length out of range, unknown request code or
+    /// protocol version): the client is told, as it would be behind the TLS.
+    static func invalidStartupPacket(_ reason: String, first buffer: ByteBuffer) -> (PostgresErrorResponse, RouterRejection) {
+        let error = PostgresErrorResponse(
+            severity: .fatal, sqlState: PostgresSQLState.protocolViolation, message: "dbproxy router: invalid startup packet: \(reason)")
+        return (error, .notTLS("not a TLS ClientHello nor a PostgreSQL startup packet (\(reason)); first bytes \(hexPrefix(buffer))"))
+    }
+
     static var secondGSSENCRequest: (PostgresErrorResponse, RouterRejection) {
         let message = "a second GSSENCRequest"
         let error = PostgresErrorResponse(severity: .fatal, sqlState: PostgresSQLState.protocolViolation, message: "dbproxy router: \(message)")
