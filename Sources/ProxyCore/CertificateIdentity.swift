@@ -64,7 +64,9 @@ public struct CertificateIdentity: Sendable, Hashable {
         for rdn in certificate.subject {
             for attribute in rdn {
                 guard Self.knownAttributes.contains(attribute.type) else { continue }
-                guard let value = String(attribute.value) else {
+                // swift-certificates decodes a UTF8String with invalid bytes into U+FFFD; such a
+                // value is refused rather than compared in its repaired form.
+                guard let value = String(attribute.value), !value.unicodeScalars.contains("\u{FFFD}") else {
                     throw IdentityError.malformedAttribute(oid: attribute.type.description)
                 }
                 switch attribute.type {
