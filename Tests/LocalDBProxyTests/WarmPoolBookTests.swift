@@ -174,6 +174,30 @@ struct WarmPoolBookTests {
         #expect(book.failures == 0)
     }
 
+    @Test("however many dials fail or pauses come, one wake-up at a time is pending; it plans the next when still early")
+    func singleWakeUp() {
+        var book = Book(targets: [4], maxAge: .seconds(20), generation: 0, maxDialing: 4,
+                        firstBackoff: .milliseconds(100), maxBackoff: .seconds(5))
+        let planned = dials(book.plan(at: t0))
+        #expect(planned.count == 4)
+        var wakeUps: [ContinuousClock.Instant] = []
+        for dial in planned {
+            book.dialFailed(dial.id, at: t0)
+            book.pause(until: t0 + .milliseconds(50))
+            if case .wakeUp(let at) = book.plan(at: t0) { wakeUps.append(at) }
+        }
+        #expect(wakeUps == [t0 + .milliseconds(100)])
+        // Four failures in a row: the backoff is 800 ms by now, so the wake-up comes early and
+        // plans one more, once.
+        book.wokeUp()
+        let again = book.plan(at: t0 + .milliseconds(100))
+        #expect(again == .wakeUp(at: t0 + .milliseconds(800)))
+        let idle = book.plan(at: t0 + .milliseconds(100))
+        #expect(idle == .idle)
+        book.wokeUp()
+        #expect(dials(book.plan(at: t0 + .milliseconds(800))).count == 4)
+    }
+
     @Test("a pause holds dials back without counting a failure")
     func pause() {
         var book = Book(targets: [1], maxAge: .seconds(20), generation: 0)

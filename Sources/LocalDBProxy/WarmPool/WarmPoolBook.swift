@@ -49,6 +49,8 @@ struct WarmPoolBook<Element> {
     /// Failures since a pooled connection last proved usable (taken, or aged out unharmed).
     private(set) var failures = 0
     private var retryAt: Instant?
+    /// A wake-up is pending: set when `plan` asks for one, cleared only by `wokeUp`, so at most
+    /// one timer is ever pending whatever fails or pauses meanwhile.
     private var wakeUpPlanned = false
     private(set) var stopped = false
     private(set) var counters = WarmPoolStatus.Counters()
@@ -84,7 +86,6 @@ struct WarmPoolBook<Element> {
             return .wakeUp(at: retryAt)
         }
         retryAt = nil
-        wakeUpPlanned = false
         var dials: [Dial] = []
         for (slot, target) in targets.enumerated() {
             let have = ready.count(where: { $0.slot == slot }) + dialing.values.count(where: { $0.slot == slot })
@@ -185,7 +186,6 @@ struct WarmPoolBook<Element> {
         // A new certificate may be what the router was waiting for.
         failures = 0
         retryAt = nil
-        wakeUpPlanned = false
         return stale
     }
 
@@ -193,7 +193,6 @@ struct WarmPoolBook<Element> {
     /// expired and waits for renewal).
     mutating func pause(until instant: Instant) {
         retryAt = max(retryAt ?? instant, instant)
-        wakeUpPlanned = false
     }
 
     /// The planned wake-up happened.
@@ -216,7 +215,6 @@ struct WarmPoolBook<Element> {
         var delay = firstBackoff
         for _ in 1..<min(failures, 16) where delay < maxBackoff { delay = delay * 2 }
         retryAt = now + min(delay, maxBackoff)
-        wakeUpPlanned = false
         return first
     }
 
