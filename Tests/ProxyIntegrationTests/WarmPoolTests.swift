@@ -185,6 +185,33 @@ struct WarmPoolTests {
         await second.stop(deadline: .now())
     }
 
+    @Test("no router at the address: the pool backs off instead of redialling in a loop, and clients are told the router is unreachable")
+    func routerDown() async throws {
+        let pki = try TestPKI()
+        // A port that was just free: nothing listens there.
+        let probe = try await Self.router(pki: pki, port: 0)
+        let port = try #require(try await probe.start().port)
+        await probe.stop(deadline: .now())
+        var configuration = LocalProxyConfiguration(
+            routerHost: "127.0.0.1", routerPort: port, tls: try pki.user("trustuser", service: "pg", protocolName: "postgres"),
+            serverName: "localhost")
+        configuration.warmPool = 4
+        let proxy = try LocalProxy(configuration: configuration, logger: Self.logger("test.local"))
+        let events = EventRecorder<LocalProxyEvent>()
+        events.record(proxy.events)
+        let localPort = try #require(try await proxy.start().port)
+        try await Task.sleep(for: .seconds(2))
+        let status = try #require(proxy.warmPoolStatus)
+        // Backoff from 100 ms doubling to 5 s allows a handful of rounds in 2 s; a loop would make thousands.
+        #expect(status.counters.dialFailures >= 1)
+        #expect(status.counters.dialFailures < 40, "\(status)")
+        #expect(status.ready == 0)
+        let result = try await psql(port: localPort)
+        #expect(result.status != 0)
+        #expect(result.output.contains("cannot reach the router"), "\(result.output)")
+        await proxy.stop()
+    }
+
     @Test("MySQL: the greeting the router sends at once waits in the pooled connection for the client")
     func mysqlGreetingWaits() async throws {
         try await DevDatabase.requireMariaDB()
