@@ -9,6 +9,9 @@ let package = Package(
         .library(name: "ServerALPN", targets: ["ServerALPN"]),
         .library(name: "ProxyCore", targets: ["ProxyCore"]),
         .library(name: "ProxyOperations", targets: ["ProxyOperations"]),
+        .library(name: "WirePostgres", targets: ["WirePostgres"]),
+        .library(name: "WireMySQL", targets: ["WireMySQL"]),
+        .library(name: "WireMongo", targets: ["WireMongo"]),
         .executable(name: "dbproxy", targets: ["dbproxy"]),
     ],
     dependencies: [
