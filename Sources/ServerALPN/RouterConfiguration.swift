@@ -28,6 +28,8 @@ public struct RouterConfiguration: Sendable {
     public var postgresListenAddress: HostAndPort? = nil
     /// The audit log of database sessions (nil: none).
     public var audit: AuditConfiguration?
+    /// Connections and new connections per second allowed per client address (`.none`: no limit).
+    public var connectionLimits: ConnectionLimits = .none
 
     public init(
         listenAddress: HostAndPort, certificateChain: [NIOSSLCertificate], privateKey: NIOSSLPrivateKey,

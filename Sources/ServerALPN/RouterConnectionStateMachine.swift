@@ -9,6 +9,12 @@ struct RouterConnectionStateMachine {
     enum State {
         /// The peer is a trusted load balancer: a PROXY protocol header may come first.
         case readingProxyHeader(ByteBuffer)
+        /// The client address is known (after the PROXY header, if any): the connection limits
+        /// are being checked; bytes after the header wait here.
+        case awaitingAdmission(ByteBuffer)
+        /// A connection limit refused the client: its first bytes tell a PostgreSQL client (told
+        /// in its protocol) from any other (closed).
+        case refusing(ByteBuffer)
         /// The bytes after the PROXY header, if there was one.
         case readingClientHello(ByteBuffer)
         /// A PostgreSQL client's startup packets before TLS (after the PROXY header, if any).
@@ -24,6 +30,9 @@ struct RouterConnectionStateMachine {
 
     enum Action {
         case none
+        /// Check the connection limits for this client address, then call `admitted()` or
+        /// `refusedByLimits(_:)`.
+        case checkLimits(HostAndPort?)
         /// Connect to the TLS backend, then replay these bytes to it and splice.
         case passThroughTLS(HostAndPort, replay: ByteBuffer)
         /// Install TLS termination for the selection and replay these bytes into it.
@@ -65,15 +74,60 @@ struct RouterConnectionStateMachine {
     private var answeredGSSENCRequest = false
     /// The connection came to `postgres_listen_addr`: only PostgreSQL clients are taken.
     let postgresOnly: Bool
+    /// The connection limit that refused the client; every later rejection reports it.
+    private(set) var limitRefusal: RouterRejection?
+    /// Whether the machine stops for the connection limits once the client address is known
+    /// (`checkLimits`); the router's connections do.
+    let checksLimits: Bool
 
-    init(table: RouteTable, proxyProtocol: ProxyProtocolConfiguration? = nil, peer: HostAndPort? = nil, postgresOnly: Bool = false) {
+    init(
+        table: RouteTable, proxyProtocol: ProxyProtocolConfiguration? = nil, peer: HostAndPort? = nil, postgresOnly: Bool = false,
+        checksLimits: Bool = false
+    ) {
         self.table = table
+        self.checksLimits = checksLimits
         self.postgresOnly = postgresOnly
         self.proxyProtocol = proxyProtocol
         self.peer = peer
         let address = peer.flatMap { IPAddress(parsing: $0.host) }
         peerTrusted = address.map { proxyProtocol?.trusts($0) ?? false } ?? false
-        state = peerTrusted ? .readingProxyHeader(ByteBuffer()) : .readingClientHello(ByteBuffer())
+        if peerTrusted {
+            state = .readingProxyHeader(ByteBuffer())
+        } else {
+            state = checksLimits ? .awaitingAdmission(ByteBuffer()) : .readingClientHello(ByteBuffer())
+        }
+    }
+
+    /// The first action of a new connection: the limits check when the client address is the
+    /// socket peer already (no PROXY header to wait for).
+    func start() -> Action {
+        if case .awaitingAdmission = state { return .checkLimits(clientAddress) }
+        return .none
+    }
+
+    /// The limits let the client in: go on with what it sent.
+    mutating func admitted() -> Action {
+        guard case .awaitingAdmission(let buffered) = state else { return .none }
+        state = .readingClientHello(ByteBuffer())
+        return buffered.readableBytes > 0 ? readClientHello(buffered) : .none
+    }
+
+    /// A connection limit refused the client: a PostgreSQL client is told so in its protocol
+    /// (inside TLS when it asks for TLS, where libpq shows it), any other is closed.
+    mutating func refusedByLimits(_ reason: RouterRejection) -> Action {
+        guard case .awaitingAdmission(let buffered) = state else { return .none }
+        limitRefusal = reason
+        return readRefused(buffered)
+    }
+
+    private mutating func readRefused(_ buffered: ByteBuffer) -> Action {
+        guard let reason = limitRefusal else { return .none }
+        guard buffered.readableBytes > 0 else {
+            state = .refusing(buffered)
+            return .none
+        }
+        if PlainPostgresSniffing.looksLikePostgres(buffered) { return readPostgres(buffered) }
+        return reject(reason)
     }
 
     /// The original client: the source of a trusted PROXY header, otherwise the socket's peer
@@ -96,12 +150,21 @@ struct RouterConnectionStateMachine {
                 return reject(.proxyHeaderInvalid(reason))
             case .notProxyProtocol:
                 if proxyProtocol?.header == .required { return reject(.proxyHeaderMissing(peer: peerText)) }
-                return readClientHello(buffered)
+                return clientAddressKnown(buffered)
             case .header(let header):
                 proxyHeader = header
                 buffered.moveReaderIndex(forwardBy: header.consumedBytes)
-                return readClientHello(buffered)
+                return clientAddressKnown(buffered)
             }
+        case .awaitingAdmission(var buffered):
+            state = .modifying
+            buffered.writeBuffer(&incoming)
+            state = .awaitingAdmission(buffered)
+            return .none
+        case .refusing(var buffered):
+            state = .modifying
+            buffered.writeBuffer(&incoming)
+            return readRefused(buffered)
         case .readingClientHello(var buffered):
             state = .modifying
             buffered.writeBuffer(&incoming)
@@ -113,6 +176,13 @@ struct RouterConnectionStateMachine {
         default:
             return .none
         }
+    }
+
+    /// The PROXY header was read (or found absent): check the limits, or go on.
+    private mutating func clientAddressKnown(_ buffered: ByteBuffer) -> Action {
+        guard checksLimits else { return readClientHello(buffered) }
+        state = .awaitingAdmission(buffered)
+        return .checkLimits(clientAddress)
     }
 
     /// `buffered`: every byte after the PROXY header (if any) so far.
@@ -185,6 +255,7 @@ struct RouterConnectionStateMachine {
             state = .readingPostgres(rest)
             return .plainPostgres(.answer(ByteBuffer(bytes: [PostgresSSLResponse.notSupported.rawValue])))
         case .startup(let message):
+            if let limitRefusal { return refusePostgres((PostgresLimitRefusal.errorResponse(limitRefusal), limitRefusal)) }
             return refusePostgres(PlainPostgresSniffing.tlsRequired(user: message.user))
         case .cancelRequest:
             return reject(.notTLS(PlainPostgresSniffing.cancelRefused))
@@ -193,11 +264,12 @@ struct RouterConnectionStateMachine {
 
     private mutating func refusePostgres(_ refusal: (PostgresErrorResponse, RouterRejection)) -> Action {
         state = .closed
-        return .plainPostgres(.refuse(refusal.0, refusal.1))
+        return .plainPostgres(.refuse(refusal.0, limitRefusal ?? refusal.1))
     }
 
     mutating func handshakeCompleted(negotiatedProtocol: String?, peerCertificate: Certificate?) -> Action {
         guard case .handshaking(let selection) = state else { return .none }
+        if let limitRefusal { return reject(limitRefusal) }
         // A client that came with an SSLRequest is routed as one that negotiated teleport-postgres
         // (never ping framing, whatever ALPN it offered).
         let negotiatedProtocol = plainPostgres ? nil : negotiatedProtocol
@@ -261,8 +333,19 @@ struct RouterConnectionStateMachine {
 
     mutating func deadlinePassed() -> Action {
         switch state {
-        case .readingProxyHeader, .readingClientHello, .readingPostgres, .handshaking:
+        case .readingProxyHeader, .awaitingAdmission, .refusing, .readingClientHello, .readingPostgres, .handshaking:
             return reject(.handshakeTimeout)
+        default:
+            return .none
+        }
+    }
+
+    /// The client ended its input (a TCP FIN) before TLS: no ClientHello or startup packet can
+    /// complete any more, so the connection is closed now rather than at the deadline.
+    mutating func inputClosed() -> Action {
+        switch state {
+        case .readingProxyHeader, .awaitingAdmission, .refusing, .readingClientHello, .readingPostgres:
+            return reject(.notTLS("the client closed its side before sending a complete ClientHello or PostgreSQL startup packet"))
         default:
             return .none
         }
@@ -280,6 +363,6 @@ struct RouterConnectionStateMachine {
 
     private mutating func reject(_ reason: RouterRejection) -> Action {
         state = .closed
-        return .reject(reason)
+        return .reject(limitRefusal ?? reason)
     }
 }

@@ -46,6 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         let databases = configuration.databases.map { "\($0.name) (\($0.databaseProtocol), \($0.address))" }
+        let limits = configuration.connectionLimits == .none ? "" : "; connection limits per client address: \(configuration.connectionLimits)"
         if checkConfig {
             // Building the router's TLS contexts checks the certificates, keys and CAs together.
             do {
@@ -53,13 +54,13 @@ struct ServeCommand: AsyncParsableCommand {
             } catch {
                 throw ValidationError("\(config): \(error)")
             }
-            say("\(config): OK; listen \(configuration.listenAddress); databases: \(databases.isEmpty ? "none" : databases.joined(separator: ", ")); routes: \(configuration.routes.count)")
+            say("\(config): OK; listen \(configuration.listenAddress); databases: \(databases.isEmpty ? "none" : databases.joined(separator: ", ")); routes: \(configuration.routes.count)\(limits)")
             return
         }
         let router = Router(configuration: configuration)
         let hangups = HangupSignals()
         let address = try await router.start()
-        say("Router listening on \(address.displayString); databases: \(databases.isEmpty ? "none" : databases.joined(separator: ", ")); routes: \(configuration.routes.count)")
+        say("Router listening on \(address.displayString); databases: \(databases.isEmpty ? "none" : databases.joined(separator: ", ")); routes: \(configuration.routes.count)\(limits)")
         var operations: RouterOperations?
         if let httpAddress {
             do {

@@ -31,6 +31,7 @@ final class MySQLSessionDriver {
         try session.handOver(to: frontend)
         let bound = NIOLoopBound(self, eventLoop: connection.channel.eventLoop)
         let database = database
+        connection.dialStarting()
         ClientBootstrap(group: connection.channel.eventLoop)
             .connectTimeout(connection.shared.timeouts.connect)
             .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
@@ -49,6 +50,7 @@ final class MySQLSessionDriver {
                 case .failure(let error):
                     driver.backendFailed("cannot connect: \(error)")
                 case .success(let channel):
+                    driver.connection.dialFinished()
                     if driver.ended { channel.close(promise: nil) } else { driver.backend = channel }
                 }
             }
@@ -146,7 +148,7 @@ final class MySQLSessionDriver {
             } else {
                 try frontend.handOver(to: clientGlue)
             }
-            connection.spliced(to: database.address, destination: destination)
+            connection.spliced(to: database.address, destination: destination, glue: (clientGlue, backendGlue))
         } catch {
             backend.close(promise: nil)
             connection.perform(.reject(.tlsFailed("cannot splice: \(error)")))
