@@ -36,6 +36,24 @@ public struct RoutedConnection: Sendable {
     /// How long the TCP connection to the destination took to establish (TLS to a database
     /// not included); nil when it was not measured.
     public var backendDialDuration: Duration? = nil
+
+    public init(
+        connection: UInt64, peer: String, clientAddress: HostAndPort?, serverName: String?, negotiatedProtocol: String?,
+        destination: HostAndPort, database: String?, user: String?, pingFramed: Bool, certificateSerial: String? = nil,
+        backendDialDuration: Duration? = nil
+    ) {
+        self.connection = connection
+        self.peer = peer
+        self.clientAddress = clientAddress
+        self.serverName = serverName
+        self.negotiatedProtocol = negotiatedProtocol
+        self.destination = destination
+        self.database = database
+        self.user = user
+        self.pingFramed = pingFramed
+        self.certificateSerial = certificateSerial
+        self.backendDialDuration = backendDialDuration
+    }
 }
 
 /// A spliced connection that closed.
@@ -48,4 +66,11 @@ public struct ClosedConnection: Sendable {
     public var bytesToClient: Int
     /// From the splice to the close of the client's connection.
     public var duration: Duration
+
+    public init(routed: RoutedConnection, bytesFromClient: Int, bytesToClient: Int, duration: Duration) {
+        self.routed = routed
+        self.bytesFromClient = bytesFromClient
+        self.bytesToClient = bytesToClient
+        self.duration = duration
+    }
 }

@@ -94,6 +94,14 @@ struct CLIServeOperationsTests {
             "psql", "postgres://trustuser@localhost:\(port)/appdb", "-X", "-At", "-c", "select repeat('x', 100000)",
         ])
         #expect(query.stdout.count == 100_001, "\(query.stderr)")
+        let mysqlIdentity = world.identity(.mysqlAlice).map { $0 == world.routerAddress ? "127.0.0.1:\(routerPort)" : $0 }
+        let mysqlProxy = try CLIWorld.start(["proxy"] + mysqlIdentity)
+        defer { mysqlProxy.terminate() }
+        let mysqlPort = try #require(CLIWorld.port(inStartupLine: try await mysqlProxy.line(containing: "Started authenticated tunnel")))
+        let mysql = try await CLIProcess.run(
+            ["mariadb", "--no-defaults", "--host=127.0.0.1", "--port=\(mysqlPort)", "--protocol=TCP", "--user=alice", "-N", "-e", "select 2"],
+            environment: ["MYSQL_PWD": "alice-pw"])
+        #expect(mysql.stdout == "2\n", "\(mysql.output)")
 
         // Bytes are added when the connection closes (psql left; the local proxy closes its tunnel).
         func value(_ metrics: String, _ series: String) -> Double? {
@@ -116,5 +124,13 @@ struct CLIServeOperationsTests {
         print("backend dial: \(dialSum * 1000) ms")
         #expect(dialSum > 0)
         #expect(metrics.contains("# TYPE dbproxy_router_backend_dial_duration_seconds histogram"), "\(metrics)")
+        let mysqlLabels = "{service=\"my1\",protocol=\"teleport-mysql\"}"
+        for _ in 0..<200 where value(metrics, "dbproxy_router_bytes_to_client_total" + mysqlLabels) == nil {
+            try await Task.sleep(for: .milliseconds(50))
+            metrics = try await CLIHTTP.get(base + "/metrics").body
+        }
+        let mysqlToClient = try #require(value(metrics, "dbproxy_router_bytes_to_client_total" + mysqlLabels), "\(metrics)")
+        #expect(mysqlToClient > 0, "the result set of select 2 came back through the splice")
+        #expect(value(metrics, "dbproxy_router_backend_dial_duration_seconds_count{protocol=\"teleport-mysql\"}") == 1, "\(metrics)")
     }
 }
