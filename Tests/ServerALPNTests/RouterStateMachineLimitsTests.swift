@@ -87,6 +87,22 @@ struct RouterStateMachineLimitsTests {
         #expect(machine.deadlinePassed().rejection == Self.refusal)
     }
 
+    @Test("input ended before a complete ClientHello: closed at once, not at the deadline; after TLS took over, nothing to do")
+    func inputClosedEarly() throws {
+        var machine = machine(proxied: false)
+        _ = machine.start()
+        _ = machine.admitted()
+        let hello = try hello
+        #expect(machine.received(ByteBuffer(bytes: hello[..<10])).isNone)
+        let rejection = try #require(machine.inputClosed().rejection)
+        #expect(rejection.kind == "not_tls")
+        var started = self.machine(proxied: false)
+        _ = started.start()
+        _ = started.admitted()
+        #expect(started.received(ByteBuffer(bytes: hello)).terminated != nil)
+        #expect(started.inputClosed().isNone, "TLS owns the connection now")
+    }
+
     @Test("without checksLimits the machine never stops for limits (as before)")
     func withoutLimits() throws {
         var machine = RouterConnectionStateMachine(table: SampleRoutes.table(), peer: Self.direct)
