@@ -26,6 +26,9 @@ public final class Router: Sendable {
     private let continuation: AsyncStream<RouterEvent>.Continuation
     private let state = NIOLockedValueBox(State())
     private let connectionIDs = ConnectionIDs()
+    /// Connections counted per client address against `configuration.connectionLimits`; kept
+    /// across reloads.
+    private let admission: RouterAdmission
     /// What new connections use; replaced whole by `reload`.
     private let current: NIOLockedValueBox<Current>
 
@@ -52,6 +55,7 @@ public final class Router: Sendable {
         self.group = group
         self.logger = logger
         self.audit = configuration.audit.map { AuditLog(configuration: $0, logger: logger) }
+        self.admission = RouterAdmission(limits: configuration.connectionLimits)
         (events, continuation) = AsyncStream.makeStream(of: RouterEvent.self, bufferingPolicy: .bufferingNewest(1024))
     }
 
@@ -148,6 +152,17 @@ public final class Router: Sendable {
     /// Number of connections currently open.
     public var openConnections: Int { state.withLockedValue { $0.connections.count } }
 
+    /// Connections open from the client address `host` (an IP address), as counted for
+    /// `connection_limits`: the PROXY protocol source from a trusted load balancer, else the
+    /// socket peer.
+    public func openConnections(from host: String) -> Int {
+        admission.openConnections(from: host)
+    }
+
+    /// Client addresses the connection limits remember now: those with connections open or
+    /// whose rate buckets have not filled up again.
+    public var trackedClientAddresses: Int { admission.trackedClients() }
+
     /// Whether the router takes connections now (listening, not stopping), for readiness probes.
     public var isReady: Bool { state.withLockedValue { $0.listener != nil && !$0.stopping } }
 
@@ -167,6 +182,7 @@ public final class Router: Sendable {
         }
         var shared = shared
         shared.audit = audit
+        shared.admission = admission
         let connection = RouterConnection(channel: channel, id: connectionIDs.next(), shared: shared)
         try connection.start()
     }
@@ -195,6 +211,7 @@ public final class Router: Sendable {
             if current.shared != nil { current.shared = shared }
             return listening
         }
+        admission.update(configuration.connectionLimits)
         let ignored = configuration.listenAddress == listening ? nil : configuration.listenAddress
         logger.notice("configuration reloaded", metadata: [
             "databases": "\(configuration.databases.count)", "routes": "\(configuration.routes.count)",

@@ -118,7 +118,7 @@ private struct ConfigReader {
         guard let serviceNode = top["proxy_service"] else { throw fail("proxy_service", root, "missing section") }
         let service = try mapping(serviceNode, "proxy_service", allowed: [
             "web_listen_addr", "public_addr", "https_keypairs", "client_ca_file", "ping_interval", "ping_framing",
-            "handshake_timeout", "connect_timeout", "login_timeout", "proxy_protocol", "postgres_listen_addr",
+            "handshake_timeout", "connect_timeout", "login_timeout", "proxy_protocol", "postgres_listen_addr", "connection_limits",
             "mysql_listen_addr", "mongo_listen_addr", "mysql_server_version",
         ])
         guard let listen = try address(service["web_listen_addr"], "proxy_service.web_listen_addr") else {
@@ -168,6 +168,7 @@ private struct ConfigReader {
         }
         configuration.additionalKeypairs = keypairs.rest
         configuration.clusters = clusters
+        configuration.connectionLimits = try connectionLimits(service["connection_limits"])
         return configuration
     }
 
@@ -210,6 +211,44 @@ private struct ConfigReader {
                 throw fail("routes[\(index)]", item, "matches teleport-auth@ values, which clusters sends to each cluster's auth server; remove this route or the clusters section")
             }
         }
+    }
+
+    /// `connection_limits: {max_connections: N, rates: [{period: 1s, average: N, burst: N}]}`,
+    /// all per client address.
+    func connectionLimits(_ node: Node?) throws(RouterConfigError) -> ConnectionLimits {
+        guard let node else { return .none }
+        let key = "proxy_service.connection_limits"
+        let entry = try mapping(node, key, allowed: ["max_connections", "rates"])
+        var limits = ConnectionLimits()
+        if let maxNode = entry["max_connections"] {
+            limits.maxConnections = try positive(maxNode, "\(key).max_connections", example: "100")
+        }
+        if let ratesNode = entry["rates"] {
+            guard let list = ratesNode.sequence else {
+                throw fail("\(key).rates", ratesNode, "expected a list of {period, average, burst}")
+            }
+            for (index, item) in list.enumerated() {
+                let itemKey = "\(key).rates[\(index)]"
+                let rate = try mapping(item, itemKey, allowed: ["period", "average", "burst"])
+                guard let period = try duration(rate["period"], "\(itemKey).period") else {
+                    throw fail("\(itemKey).period", item, "missing (e.g. 1s or 1m)")
+                }
+                guard period.nanoseconds > 0 else { throw fail("\(itemKey).period", rate["period"], "must be longer than 0") }
+                guard let averageNode = rate["average"] else {
+                    throw fail("\(itemKey).average", item, "missing (new connections per period, e.g. 20)")
+                }
+                let average = try positive(averageNode, "\(itemKey).average", example: "20")
+                var burst: Int?
+                if let burstNode = rate["burst"] { burst = try positive(burstNode, "\(itemKey).burst", example: "40") }
+                limits.rates.append(ConnectionRate(period: period, average: average, burst: burst))
+            }
+        }
+        return limits
+    }
+
+    func positive(_ node: Node, _ key: String, example: String) throws(RouterConfigError) -> Int {
+        guard let value = node.int, value > 0 else { throw fail(key, node, "expected a positive whole number (e.g. \(example))") }
+        return value
     }
 
     /// `audit: {file: PATH | "-", statements: false, queue: 10000}`

@@ -42,6 +42,8 @@ public struct RouterConfiguration: Sendable {
     public var mysqlServerVersion: String = "8.0.0-dbproxy"
     /// The audit log of database sessions (nil: none).
     public var audit: AuditConfiguration?
+    /// Connections and new connections per second allowed per client address (`.none`: no limit).
+    public var connectionLimits: ConnectionLimits = .none
 
     /// Every server keypair, the first one first.
     public var keypairs: [ServerKeypair] {

@@ -35,6 +35,8 @@ struct RouterShared: Sendable {
     let emit: @Sendable (RouterEvent) -> Void
     /// Where database sessions are recorded (nil: no audit log).
     var audit: AuditLog? = nil
+    /// The per-client-address connection limits and counts (nil: none kept).
+    var admission: RouterAdmission? = nil
 
     /// One keypair's server TLS contexts.
     struct KeypairContexts: Sendable {
@@ -63,9 +65,12 @@ final class RouterConnection {
     let id: UInt64
     private let peer: String
     var logger: Logger
-    private var deadline: Scheduled<Void>?
+    var deadline: Scheduled<Void>?
     private var serverName: String?
     private var negotiatedProtocol: String?
+    /// When the connection to the backend was started, and how long it took once it was up.
+    private var dialStarted: NIODeadline?
+    private var dialDuration: TimeAmount?
 
     init(channel: Channel, id: UInt64, shared: RouterShared) {
         self.channel = channel
@@ -75,7 +80,8 @@ final class RouterConnection {
         self.peer = remote?.description ?? "unknown"
         let socketPeer = remote.flatMap { address in address.ipAddress.flatMap { ip in address.port.map { HostAndPort(host: ip, port: $0) } } }
         self.machine = RouterConnectionStateMachine(
-            table: shared.table, proxyProtocol: shared.proxyProtocol, peer: socketPeer, listener: shared.listener)
+            table: shared.table, proxyProtocol: shared.proxyProtocol, peer: socketPeer, listener: shared.listener,
+            checksLimits: shared.admission != nil)
         var logger = shared.logger
         logger[metadataKey: "conn"] = "\(id)"
         logger[metadataKey: "peer"] = "\(peer)"
@@ -84,12 +90,15 @@ final class RouterConnection {
 
     /// Installs the ClientHello reader and starts the handshake deadline.
     func start() throws {
-        try channel.pipeline.syncOperations.addHandler(ClientHelloReader(connection: self))
-        if shared.listener == .mysql { greetMySQLClient() }
+        let reader = ClientHelloReader(connection: self)
+        try channel.pipeline.syncOperations.addHandler(reader)
+        // MySQL servers speak first; a client whose limits are still to be checked is greeted once admitted.
+        if shared.listener == .mysql, machine.peerTrusted || !machine.checksLimits { greetMySQLClient() }
         let bound = NIOLoopBound(self, eventLoop: channel.eventLoop)
         deadline = channel.eventLoop.scheduleTask(in: shared.timeouts.handshake) {
             bound.value.perform(bound.value.machine.deadlinePassed())
         }
+        perform(machine.start(), reader: reader)
     }
 
     // MARK: Inputs
@@ -126,6 +135,11 @@ final class RouterConnection {
         perform(action, session: session)
     }
 
+    /// The client's input ended before TLS took over.
+    func inputClosed() {
+        perform(machine.inputClosed())
+    }
+
     func tlsFailed(_ error: any Error) {
         perform(machine.tlsFailed(error))
     }
@@ -141,6 +155,8 @@ final class RouterConnection {
         switch action {
         case .none:
             break
+        case .checkLimits(let client):
+            checkLimits(client, reader: reader)
         case .plainPostgres(let step):
             performPlainPostgres(step, reader: reader)
         case .mysql(let decision):
@@ -149,7 +165,9 @@ final class RouterConnection {
             deadline?.cancel()
         case .reject(let reason):
             deadline?.cancel()
-            logger.info("connection refused", metadata: ["reason": "\(reason)"])
+            logger.info("connection refused", metadata: [
+                "reason": "\(reason)", "reason_kind": "\(reason.kind)", "client": "\(machine.clientAddress?.description ?? "-")",
+            ])
             shared.emit(.rejected(connection: id, peer: peer, reason: reason, clientAddress: machine.clientAddress))
             channel.close(promise: nil)
         case .terminateTLS(let selection, let replay):
@@ -225,6 +243,31 @@ final class RouterConnection {
         }
     }
 
+    /// Counts the connection against its client address's limits, or starts refusing it. A
+    /// counted connection is released when its channel closes, however it ends.
+    private func checkLimits(_ client: HostAndPort?, reader: ClientHelloReader?) {
+        guard let admission = shared.admission else { return perform(machine.admitted(), reader: reader) }
+        switch admission.admit(client) {
+        case .admitted(let ticket):
+            if let ticket { channel.closeFuture.whenComplete { _ in admission.release(ticket) } }
+            if shared.listener == .mysql, !machine.peerTrusted { greetMySQLClient() }
+            perform(machine.admitted(), reader: reader)
+        case .refused(let reason):
+            logger.debug("connection limit reached", metadata: ["client": "\(client?.description ?? "-")", "reason": "\(reason)"])
+            perform(machine.refusedByLimits(reason), reader: reader)
+        }
+    }
+
+    /// The backend connection is being started (for the dial duration).
+    func dialStarting() {
+        dialStarted = .now()
+    }
+
+    /// The backend's TCP connection is up.
+    func dialFinished() {
+        if let dialStarted { dialDuration = .now() - dialStarted }
+    }
+
     func installPingFraming(before session: TLSSessionHandler) throws {
         let operations = channel.pipeline.syncOperations
         try operations.addHandler(PingSender(interval: shared.pingInterval), position: .before(session))
@@ -244,6 +287,7 @@ final class RouterConnection {
         let bound = NIOLoopBound(self, eventLoop: channel.eventLoop)
         let boundClientGlue = NIOLoopBound(clientGlue, eventLoop: channel.eventLoop)
         let boundInstall = NIOLoopBound(install, eventLoop: channel.eventLoop)
+        dialStarting()
         ClientBootstrap(group: channel.eventLoop)
             .connectTimeout(shared.timeouts.connect)
             .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
@@ -260,6 +304,7 @@ final class RouterConnection {
                 case .failure(let error):
                     connection.perform(connection.machine.connectFailed(address, error))
                 case .success(let backend):
+                    connection.dialFinished()
                     connection.logger.debug("backend connected", metadata: ["destination": "\(address)", "client_active": "\(connection.channel.isActive)"])
                     guard connection.channel.isActive else {
                         backend.close(promise: nil)
@@ -268,7 +313,7 @@ final class RouterConnection {
                     do {
                         try boundInstall.value(connection, boundClientGlue.value)
                         connection.perform(connection.machine.connected())
-                        connection.reportSpliced(to: address, destination: destination)
+                        connection.reportSpliced(to: address, destination: destination, glue: (boundClientGlue.value, boundBackendGlue.value))
                         _ = connection.channel.setOption(ChannelOptions.autoRead, value: true)
                     } catch {
                         backend.close(promise: nil)
@@ -279,17 +324,29 @@ final class RouterConnection {
     }
 
     /// A protocol handler put the splice in place: record it and let bytes flow.
-    func spliced(to address: HostAndPort, destination: RouteTable.Destination?) {
+    func spliced(to address: HostAndPort, destination: RouteTable.Destination?, glue: (client: GlueHandler, backend: GlueHandler)) {
         perform(machine.connected())
-        reportSpliced(to: address, destination: destination)
+        reportSpliced(to: address, destination: destination, glue: glue)
         _ = channel.setOption(ChannelOptions.autoRead, value: true)
     }
 
-    func reportSpliced(to address: HostAndPort, destination: RouteTable.Destination?) {
-        let routed = RoutedConnection(
+    /// Reports the splice, and when the client's channel closes, the bytes each glue handler
+    /// carried (counted by the handlers themselves: nothing shared on the data path).
+    func reportSpliced(to address: HostAndPort, destination: RouteTable.Destination?, glue: (client: GlueHandler, backend: GlueHandler)) {
+        var routed = RoutedConnection(
             connection: id, peer: peer, clientAddress: machine.clientAddress, serverName: serverName, negotiatedProtocol: negotiatedProtocol,
             destination: address, database: destination?.database?.name, user: destination?.identity?.username,
             pingFramed: destination?.pingFramed ?? false, certificateSerial: destination?.identity?.serialNumber)
+        routed.backendDialDuration = dialDuration.map { Duration.nanoseconds($0.nanoseconds) }
+        let splicedAt = NIODeadline.now()
+        let boundGlue = NIOLoopBound(glue, eventLoop: channel.eventLoop)
+        let emit = shared.emit
+        channel.closeFuture.whenComplete { [routed] _ in
+            let glue = boundGlue.value
+            emit(.closed(ClosedConnection(
+                routed: routed, bytesFromClient: glue.client.bytesForwarded, bytesToClient: glue.backend.bytesForwarded,
+                duration: Duration.nanoseconds((NIODeadline.now() - splicedAt).nanoseconds))))
+        }
         logger.info("connection routed", metadata: [
             "destination": "\(address)", "alpn": "\(negotiatedProtocol ?? "-")",
             "service": "\(routed.database ?? "-")", "user": "\(routed.user ?? "-")",
@@ -348,6 +405,9 @@ final class ClientHelloReader: ChannelInboundHandler, RemovableChannelHandler {
     func channelReadComplete(context: ChannelHandlerContext) {}
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if !holding, let channelEvent = event as? ChannelEvent, case .inputClosed = channelEvent {
+            return connection.inputClosed()
+        }
         if !held.holdIfInputClosed(event) {
             context.fireUserInboundEventTriggered(event)
         }

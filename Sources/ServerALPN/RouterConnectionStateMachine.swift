@@ -10,6 +10,12 @@ struct RouterConnectionStateMachine {
     enum State {
         /// The peer is a trusted load balancer: a PROXY protocol header may come first.
         case readingProxyHeader(ByteBuffer)
+        /// The client address is known (after the PROXY header, if any): the connection limits
+        /// are being checked; bytes after the header wait here.
+        case awaitingAdmission(ByteBuffer)
+        /// A connection limit refused the client: its first bytes tell a PostgreSQL client (told
+        /// in its protocol) from any other (closed).
+        case refusing(ByteBuffer)
         /// The bytes after the PROXY header, if there was one.
         case readingClientHello(ByteBuffer)
         /// A PostgreSQL client's startup packets before TLS (after the PROXY header, if any).
@@ -27,6 +33,9 @@ struct RouterConnectionStateMachine {
 
     enum Action {
         case none
+        /// Check the connection limits for this client address, then call `admitted()` or
+        /// `refusedByLimits(_:)`.
+        case checkLimits(HostAndPort?)
         /// Connect to the TLS backend, then replay these bytes to it and splice.
         case passThroughTLS(HostAndPort, replay: ByteBuffer)
         /// Install TLS termination for the selection and replay these bytes into it.
@@ -73,9 +82,18 @@ struct RouterConnectionStateMachine {
     private var answeredGSSENCRequest = false
     /// The listener the connection came to.
     let listener: RouterListener
+    /// The connection limit that refused the client; every later rejection reports it.
+    private(set) var limitRefusal: RouterRejection?
+    /// Whether the machine stops for the connection limits once the client address is known
+    /// (`checkLimits`); the router's connections do.
+    let checksLimits: Bool
 
-    init(table: RouteTable, proxyProtocol: ProxyProtocolConfiguration? = nil, peer: HostAndPort? = nil, listener: RouterListener = .main) {
+    init(
+        table: RouteTable, proxyProtocol: ProxyProtocolConfiguration? = nil, peer: HostAndPort? = nil, listener: RouterListener = .main,
+        checksLimits: Bool = false
+    ) {
         self.table = table
+        self.checksLimits = checksLimits
         self.listener = listener
         self.proxyProtocol = proxyProtocol
         self.peer = peer
@@ -84,8 +102,53 @@ struct RouterConnectionStateMachine {
         if peerTrusted {
             state = .readingProxyHeader(ByteBuffer())
         } else {
-            state = listener == .mysql ? .readingMySQL(ByteBuffer()) : .readingClientHello(ByteBuffer())
+            state = checksLimits ? .awaitingAdmission(ByteBuffer()) : Self.reading(listener)
         }
+    }
+
+    /// The first action of a new connection: the limits check when the client address is the
+    /// socket peer already (no PROXY header to wait for).
+    func start() -> Action {
+        if case .awaitingAdmission = state { return .checkLimits(clientAddress) }
+        return .none
+    }
+
+    /// The limits let the client in: go on with what it sent.
+    mutating func admitted() -> Action {
+        guard case .awaitingAdmission(let buffered) = state else { return .none }
+        state = Self.reading(listener)
+        return buffered.readableBytes > 0 ? readFirstBytes(buffered) : .none
+    }
+
+    /// A connection limit refused the client: a PostgreSQL client is told so in its protocol
+    /// (inside TLS when it asks for TLS, where libpq shows it), any other is closed.
+    mutating func refusedByLimits(_ reason: RouterRejection) -> Action {
+        guard case .awaitingAdmission(let buffered) = state else { return .none }
+        limitRefusal = reason
+        if listener == .mysql, !peerTrusted {
+            // Not greeted yet: like a MySQL server that is full, the router's first packet is the ERR.
+            state = .closed
+            return .mysql(.refuse(MySQLListenerHandshake.refusal(reason, sequence: 0), reason))
+        }
+        return readRefused(buffered)
+    }
+
+    private mutating func readRefused(_ buffered: ByteBuffer) -> Action {
+        guard let reason = limitRefusal else { return .none }
+        guard buffered.readableBytes > 0 else {
+            state = .refusing(buffered)
+            return .none
+        }
+        // A client on mysql_listen_addr had the router's greeting: it goes on to TLS and is told
+        // there, in answer to its login (`handshakeCompleted`).
+        if listener == .mysql { return readMySQL(buffered) }
+        if PlainPostgresSniffing.looksLikePostgres(buffered) { return readPostgres(buffered) }
+        return reject(reason)
+    }
+
+    /// The state that reads a listener's first bytes.
+    private static func reading(_ listener: RouterListener) -> State {
+        listener == .mysql ? .readingMySQL(ByteBuffer()) : .readingClientHello(ByteBuffer())
     }
 
     /// The original client: the source of a trusted PROXY header, otherwise the socket's peer
@@ -108,12 +171,21 @@ struct RouterConnectionStateMachine {
                 return reject(.proxyHeaderInvalid(reason))
             case .notProxyProtocol:
                 if proxyProtocol?.header == .required { return reject(.proxyHeaderMissing(peer: peerText)) }
-                return readFirstBytes(buffered)
+                return clientAddressKnown(buffered)
             case .header(let header):
                 proxyHeader = header
                 buffered.moveReaderIndex(forwardBy: header.consumedBytes)
-                return readFirstBytes(buffered)
+                return clientAddressKnown(buffered)
             }
+        case .awaitingAdmission(var buffered):
+            state = .modifying
+            buffered.writeBuffer(&incoming)
+            state = .awaitingAdmission(buffered)
+            return .none
+        case .refusing(var buffered):
+            state = .modifying
+            buffered.writeBuffer(&incoming)
+            return readRefused(buffered)
         case .readingClientHello(var buffered):
             state = .modifying
             buffered.writeBuffer(&incoming)
@@ -129,6 +201,13 @@ struct RouterConnectionStateMachine {
         default:
             return .none
         }
+    }
+
+    /// The PROXY header was read (or found absent): check the limits, or go on.
+    private mutating func clientAddressKnown(_ buffered: ByteBuffer) -> Action {
+        guard checksLimits else { return readFirstBytes(buffered) }
+        state = .awaitingAdmission(buffered)
+        return .checkLimits(clientAddress)
     }
 
     /// `buffered`: every byte after the PROXY header (if any) so far.
@@ -262,6 +341,7 @@ struct RouterConnectionStateMachine {
             state = .readingPostgres(rest)
             return .plainPostgres(.answer(ByteBuffer(bytes: [PostgresSSLResponse.notSupported.rawValue])))
         case .startup(let message):
+            if let limitRefusal { return refusePostgres((PostgresLimitRefusal.errorResponse(limitRefusal), limitRefusal)) }
             return refusePostgres(PlainPostgresSniffing.tlsRequired(user: message.user))
         case .cancelRequest:
             return reject(.notTLS(PlainPostgresSniffing.cancelRefused))
@@ -270,11 +350,12 @@ struct RouterConnectionStateMachine {
 
     private mutating func refusePostgres(_ refusal: (PostgresErrorResponse, RouterRejection)) -> Action {
         state = .closed
-        return .plainPostgres(.refuse(refusal.0, refusal.1))
+        return .plainPostgres(.refuse(refusal.0, limitRefusal ?? refusal.1))
     }
 
     mutating func handshakeCompleted(negotiatedProtocol: String?, peerCertificate: Certificate?) -> Action {
         guard case .handshaking(let selection) = state else { return .none }
+        if let limitRefusal { return reject(limitRefusal) }
         // A client that came with an SSLRequest is routed as one that negotiated teleport-postgres
         // (never ping framing, whatever ALPN it offered).
         let negotiatedProtocol = plainPostgres || listener == .mysql || listener == .mongo ? nil : negotiatedProtocol
@@ -345,8 +426,19 @@ struct RouterConnectionStateMachine {
 
     mutating func deadlinePassed() -> Action {
         switch state {
-        case .readingProxyHeader, .readingClientHello, .readingPostgres, .readingMySQL, .handshaking:
+        case .readingProxyHeader, .awaitingAdmission, .refusing, .readingClientHello, .readingPostgres, .readingMySQL, .handshaking:
             return reject(.handshakeTimeout)
+        default:
+            return .none
+        }
+    }
+
+    /// The client ended its input (a TCP FIN) before TLS: no ClientHello or startup packet can
+    /// complete any more, so the connection is closed now rather than at the deadline.
+    mutating func inputClosed() -> Action {
+        switch state {
+        case .readingProxyHeader, .awaitingAdmission, .refusing, .readingClientHello, .readingPostgres:
+            return reject(.notTLS("the client closed its side before sending a complete ClientHello or PostgreSQL startup packet"))
         default:
             return .none
         }
@@ -364,6 +456,6 @@ struct RouterConnectionStateMachine {
 
     private mutating func reject(_ reason: RouterRejection) -> Action {
         state = .closed
-        return .reject(reason)
+        return .reject(limitRefusal ?? reason)
     }
 }

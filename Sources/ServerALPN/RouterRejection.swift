@@ -21,6 +21,20 @@ public enum RouterRejection: Error, Hashable, CustomStringConvertible {
     case proxyHeaderInvalid(String)
     /// A trusted peer sent no PROXY protocol header although `proxy_protocol.header` is `required`.
     case proxyHeaderMissing(peer: String)
+    /// The client address has `limit` connections open already
+    /// (`proxy_service.connection_limits.max_connections`).
+    case tooManyConnections(client: String, limit: Int)
+    /// The client address opened new connections faster than `rate` allows
+    /// (`proxy_service.connection_limits.rates`).
+    case connectionRateExceeded(client: String, rate: ConnectionRate)
+
+    /// A limit on the client address refused the connection (not the client's credentials).
+    public var isConnectionLimit: Bool {
+        switch self {
+        case .tooManyConnections, .connectionRateExceeded: true
+        default: false
+        }
+    }
 
     public var description: String {
         switch self {
@@ -40,6 +54,10 @@ public enum RouterRejection: Error, Hashable, CustomStringConvertible {
         case .proxyHeaderInvalid(let reason): "invalid PROXY protocol header: \(reason)"
         case .proxyHeaderMissing(let peer):
             "no PROXY protocol header from trusted peer \(peer), and proxy_service.proxy_protocol.header is required"
+        case .tooManyConnections(let client, let limit):
+            "too many connections from \(client): \(limit) open, the most proxy_service.connection_limits.max_connections allows per client address"
+        case .connectionRateExceeded(let client, let rate):
+            "too many new connections from \(client): more than proxy_service.connection_limits.rates allows per client address (\(rate))"
         }
     }
 
@@ -59,6 +77,8 @@ public enum RouterRejection: Error, Hashable, CustomStringConvertible {
         case .proxyHeaderUntrusted: "proxy_header_untrusted"
         case .proxyHeaderInvalid: "proxy_header_invalid"
         case .proxyHeaderMissing: "proxy_header_missing"
+        case .tooManyConnections: "connection_limit"
+        case .connectionRateExceeded: "connection_rate"
         }
     }
 }

@@ -51,6 +51,9 @@ struct ServeCommand: AsyncParsableCommand {
             extras += "; clusters: " + configuration.clusters.map { "\($0.name) (auth \($0.address))" }.joined(separator: ", ")
         }
         if !configuration.additionalKeypairs.isEmpty { extras += "; https keypairs: \(configuration.keypairs.count)" }
+        if configuration.connectionLimits != .none {
+            extras += "; connection limits per client address: \(configuration.connectionLimits)"
+        }
         if checkConfig {
             // Building the router's TLS contexts checks the certificates, keys and CAs together.
             do {

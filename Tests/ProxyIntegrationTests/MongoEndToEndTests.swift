@@ -79,7 +79,13 @@ struct MongoEndToEndTests {
             return nil
         }
         #expect(routed.destination.port == DevDatabase.mongoPort)
+        #expect(routed.backendDialDuration != nil, "the TCP connect to the database is timed")
         await proxy.stop()
+        let closed = try await chain.routerEvents.first { event -> ClosedConnection? in
+            if case .closed(let closed) = event, closed.routed.database == "mongo-tls" { return closed }
+            return nil
+        }
+        #expect(closed.bytesFromClient > 0 && closed.bytesToClient > 0, "\(closed.bytesFromClient) and \(closed.bytesToClient) bytes")
         await chain.stop()
     }
 

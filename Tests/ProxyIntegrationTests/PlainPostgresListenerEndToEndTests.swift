@@ -154,7 +154,8 @@ struct PlainPostgresListenerEndToEndTests {
                             reply += chunk
                             if reply[:1] == b"R":
                                 break
-                        print("alpn=%s first=%s text=%s" % (tls.selected_alpn_protocol(), reply[:1].decode(), reply[5:].replace(b"\\0", b"|").decode(errors="replace")))
+                        text = reply[5:].replace(b"\\0", b"|").decode(errors="replace") if reply[:1] == b"E" else ""
+                        print("alpn=%s first=%s text=%s" % (tls.selected_alpn_protocol(), reply[:1].decode(), text))
             """
         let result = try await Command.run(["python3", "-c", script, "\(port)", files.cert, files.key, files.hostCA])
         let lines = result.output.split(separator: "\n").map(String.init)

@@ -148,3 +148,28 @@ struct MySQLListenerHandshakeTests {
         #expect(reason.hasPrefix("mongo_listen_addr takes TLS from the first byte"), "\(reason)")
     }
 }
+
+/// Connection limits on `mysql_listen_addr`: a client refused before its greeting gets the ERR
+/// as the router's first packet, as from a MySQL server that is full.
+struct MySQLListenerLimitsTests {
+    @Test func aRefusedClientGetsERR1040InsteadOfTheGreeting() throws {
+        var machine = RouterConnectionStateMachine(
+            table: SampleRoutes.table(), peer: HostAndPort(host: "198.51.100.9", port: 40000), listener: .mysql, checksLimits: true)
+        guard case .checkLimits(let client) = machine.start() else {
+            Issue.record("no limits check at accept")
+            return
+        }
+        #expect(client == HostAndPort(host: "198.51.100.9", port: 40000))
+        let reason = RouterRejection.tooManyConnections(client: "198.51.100.9", limit: 2)
+        guard case .mysql(.refuse(let bytes, let rejection)) = machine.refusedByLimits(reason) else {
+            Issue.record("not refused in the MySQL protocol")
+            return
+        }
+        #expect(rejection == reason)
+        let packet = try #require(MySQLBytes.packet(bytes.bytes))
+        #expect(packet.sequenceID == 0)
+        let error = try MySQLErrorPacket(decoding: packet.payload)
+        #expect(error.code == 1040 && error.sqlState == "08004")
+        #expect(error.message.hasPrefix("dbproxy router: too many connections from 198.51.100.9"), "\(error.message)")
+    }
+}

@@ -33,6 +33,7 @@ final class MongoSessionDriver {
         let bound = NIOLoopBound(self, eventLoop: connection.channel.eventLoop)
         let tlsContext = connection.shared.backendContexts[database.name]
         let serverName = database.tls.serverName ?? Self.hostName(database.address.host)
+        connection.dialStarting()
         ClientBootstrap(group: connection.channel.eventLoop)
             .connectTimeout(connection.shared.timeouts.connect)
             .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
@@ -55,6 +56,7 @@ final class MongoSessionDriver {
                 case .failure(let error):
                     driver.backendFailed("cannot connect: \(error)")
                 case .success(let channel):
+                    driver.connection.dialFinished()
                     guard !driver.settled, driver.connection.channel.isActive else {
                         channel.close(promise: nil)
                         return
@@ -84,7 +86,7 @@ final class MongoSessionDriver {
             } else {
                 try session.handOver(to: requests, clientGlue)
             }
-            connection.spliced(to: database.address, destination: destination)
+            connection.spliced(to: database.address, destination: destination, glue: (clientGlue, backendGlue))
         } catch {
             backend.close(promise: nil)
             connection.perform(.reject(.tlsFailed("cannot splice: \(error)")))

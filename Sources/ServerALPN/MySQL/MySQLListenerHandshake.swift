@@ -97,6 +97,12 @@ enum MySQLListenerHandshake {
     /// Why the router refused a client after TLS, as the ERR packet answering its
     /// HandshakeResponse41 (sent with `sequence`).
     static func refusal(_ reason: RouterRejection, sequence: UInt8) -> ByteBuffer {
+        switch reason {
+        case .tooManyConnections, .connectionRateExceeded:
+            return errorPacket(code: MySQLErrorCode.tooManyConnections, state: "08004", "dbproxy router: \(reason)", sequence: sequence)
+        default:
+            break
+        }
         let hint = reason == .route(.clientCertificateRequired)
             ? " " + connectHint
             : ""

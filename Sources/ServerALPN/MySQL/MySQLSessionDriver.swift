@@ -33,6 +33,7 @@ final class MySQLSessionDriver {
         try session.handOver(to: frontend)
         let bound = NIOLoopBound(self, eventLoop: connection.channel.eventLoop)
         let database = database
+        connection.dialStarting()
         ClientBootstrap(group: connection.channel.eventLoop)
             .connectTimeout(connection.shared.timeouts.connect)
             .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
@@ -51,6 +52,7 @@ final class MySQLSessionDriver {
                 case .failure(let error):
                     driver.backendFailed("cannot connect: \(error)")
                 case .success(let channel):
+                    driver.connection.dialFinished()
                     if driver.ended { channel.close(promise: nil) } else { driver.backend = channel }
                 }
             }
@@ -145,7 +147,7 @@ final class MySQLSessionDriver {
             } else {
                 try frontend.handOver(to: clientGlue)
             }
-            connection.spliced(to: database.address, destination: destination)
+            connection.spliced(to: database.address, destination: destination, glue: (clientGlue, backendGlue))
         } catch {
             backend.close(promise: nil)
             connection.perform(.reject(.tlsFailed("cannot splice: \(error)")))

@@ -18,12 +18,17 @@ extension RouterConnection {
 
     /// Tells a PostgreSQL client why the router refused it, in answer to its startup packet.
     func refusePostgres(_ reason: RouterRejection, negotiatedProtocol: String, session: TLSSessionHandler) {
-        let error = PostgresErrorResponse(
-            severity: .fatal, sqlState: PostgresSQLState.invalidAuthorizationSpecification,
-            message: "dbproxy router: \(reason)",
-            hint: reason == .route(.clientCertificateRequired)
-                ? PlainPostgresSniffing.connectHint
-                : "Issue a certificate for a database this router serves (dbproxy certs issue --db-service NAME), or add the database to the router configuration.")
+        let error = reason.isConnectionLimit
+            ? PostgresLimitRefusal.errorResponse(reason)
+            : PostgresErrorResponse(
+                severity: .fatal, sqlState: PostgresSQLState.invalidAuthorizationSpecification,
+                message: "dbproxy router: \(reason)",
+                hint: reason == .route(.clientCertificateRequired)
+                    ? PlainPostgresSniffing.connectHint
+                    : "Issue a certificate for a database this router serves (dbproxy certs issue --db-service NAME), or add the database to the router configuration.")
+        // A client that never sends its startup packet is not kept for ever.
+        let bound = NIOLoopBound(self, eventLoop: channel.eventLoop)
+        deadline = channel.eventLoop.scheduleTask(in: shared.timeouts.handshake) { bound.value.perform(.reject(reason)) }
         do {
             if ALPNProtocol(negotiatedProtocol).isPing { try installPingFraming(before: session) }
             let prelude = PostgresFrontendPrelude(identity: nil, service: "", refusal: error)
@@ -46,6 +51,7 @@ extension RouterConnection {
         if case .startup(let user, let name) = outcome {
             logger.debug("postgres startup", metadata: ["db_user": "\(user)", "db_name": "\(name)"])
         }
+        dialStarting()
         ClientBootstrap(group: loop)
             .connectTimeout(shared.timeouts.connect)
             .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
@@ -74,6 +80,7 @@ extension RouterConnection {
                 case .failure(let error):
                     parts.connection.postgresBackendFailed(database: database, reason: "cannot connect: \(error)", frontend: parts.frontend)
                 case .success(let backend):
+                    parts.connection.dialFinished()
                     if !parts.connection.channel.isActive { backend.close(promise: nil) }
                 }
             }
@@ -108,7 +115,7 @@ extension RouterConnection {
                 try frontend.handOver(to: clientGlue)
             }
             perform(machine.connected())
-            reportSpliced(to: database.address, destination: destination)
+            reportSpliced(to: database.address, destination: destination, glue: (clientGlue, backendGlue))
             _ = channel.setOption(ChannelOptions.autoRead, value: true)
         } catch {
             backend.close(promise: nil)
