@@ -22,6 +22,16 @@ struct MySQLRouterSessionPlainTests {
         #expect(session.clientReceived(ByteBuffer(bytes: response)) == [.sendToBackend(ByteBuffer(bytes: response))])
     }
 
+    @Test func aResponseSentBeforeTheGreetingIsReadOnceTheGreetingArrives() throws {
+        var session = MySQLRouterSession(identity: nil, service: "mariadb", tlsMode: .disable)
+        let response = try MySQLGolden.response()
+        #expect(session.clientReceived(ByteBuffer(bytes: response)).isEmpty)
+        let actions = session.backendReceived(ByteBuffer(bytes: try MySQLGolden.greeting()))
+        try #require(actions.count == 2)
+        #expect(actions[0].toClient != nil)
+        #expect(actions[1] == .sendToBackend(ByteBuffer(bytes: response)))
+    }
+
     @Test func okSplicesWithLeftoversInBothDirections() throws {
         var session = try greeted()
         let client = try MySQLGolden.bytes("alice.client")

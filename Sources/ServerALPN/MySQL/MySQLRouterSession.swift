@@ -90,9 +90,15 @@ public struct MySQLRouterSession {
                 return actions + [fail(code: MySQLErrorCode.handshakeError, state: "08S01", "the database sent a malformed packet: \(error.message)", sequence: 0)]
             }
             guard let packet else { return actions }
+            let greeting: Bool = if case .awaitingGreeting = state { true } else { false }
             let (next, finished) = backendPacket(packet)
             actions += next
             if finished { return actions }
+            if greeting, fromClient.readableBytes > 0 {
+                // The client spoke before the greeting: what it sent is read now, or it would
+                // wait for an answer until the login timeout.
+                return actions + clientReceived(ByteBuffer())
+            }
         }
     }
 
