@@ -62,6 +62,36 @@ struct CLIOptionsTests {
         }
     }
 
+    @Test("warm_pool in the --config file turns the pool on; a bad value names the file, line and key")
+    func warmPoolConfig() async throws {
+        let world = try await CLIWorld.start()
+        defer { world.stop() }
+        let config = world.directory + "/pool.yaml"
+        try """
+        router: \(world.routerAddress)
+        ca: \(world.certificates.hostCA)
+        warm_pool: 2
+        warm_pool_max_age: 30s
+        databases:
+          - { name: pg1, cert: \(world.certificates.prefix(.postgresTrust)).pem, key: \(world.certificates.prefix(.postgresTrust))-key.pem }
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let proxy = try CLIWorld.start(["proxy", "--config", config, "--verbose"])
+        defer { proxy.terminate() }
+        let port = try #require(CLIWorld.port(inStartupLine: try await proxy.line(containing: "Started authenticated tunnel")))
+        try await Task.sleep(for: .seconds(2))
+        let result = try await CLIProcess.run(["psql", "postgres://trustuser@localhost:\(port)/appdb", "-X", "-At", "-c", "select 1"])
+        #expect(result.output == "1\n", "\(result.output)")
+        let opened = try await proxy.line(containing: "tunnel open", in: .stderr)
+        #expect(opened.contains("pooled=true"), "\(opened)")
+
+        let bad = world.directory + "/bad.yaml"
+        try "router: localhost:3080\nca: ca.pem\nwarm_pool: lots\ndatabases:\n  - { name: pg1, cert: a.pem }\n"
+            .write(toFile: bad, atomically: true, encoding: .utf8)
+        let refused = try await CLIWorld.run(["proxy", "--config", bad])
+        #expect(refused.status != 0)
+        #expect(refused.output.contains("bad.yaml:3: warm_pool: expected a number of connections"), "\(refused.output)")
+    }
+
     @Test("shell completion scripts come from --generate-completion-script")
     func completionScript() async throws {
         for shell in ["bash", "zsh", "fish"] {
