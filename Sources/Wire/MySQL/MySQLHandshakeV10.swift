@@ -40,8 +40,9 @@ public struct MySQLHandshakeV10: Sendable, Hashable {
     }
 
     /// Parses a greeting payload. The second scramble part is read when `secureConnection` is
-    /// set (max(13, length - 8) bytes) and the plugin name when `pluginAuth` is set; bytes after
-    /// the plugin name are ignored.
+    /// set: max(13, length - 8) bytes, where the length byte counts only when `pluginAuth` is set
+    /// (it is 0 otherwise, and the part is 13 bytes); the plugin name is read when `pluginAuth`
+    /// is set; bytes after the plugin name are ignored.
     public init(decoding payload: ByteBuffer) throws(MySQLWireError) {
         var payload = payload
         let version = try payload.readMySQLInteger(as: UInt8.self, what: "the protocol version")
@@ -61,7 +62,7 @@ public struct MySQLHandshakeV10: Sendable, Hashable {
         _ = try payload.readMySQLBytes(length: 6, what: "the reserved bytes")
         mariaDBExtendedCapabilities = try payload.readMySQLInteger(as: UInt32.self, what: "the reserved bytes")
         if capabilities.contains(.secureConnection) {
-            let length = max(13, Int(scrambleLength) - 8)
+            let length = capabilities.contains(.pluginAuth) ? max(13, Int(scrambleLength) - 8) : 13
             var rest = try payload.readMySQLBytes(length: length, what: "the scramble's second part")
             if rest.last == 0 { rest.removeLast() }
             scramble += rest
@@ -73,7 +74,8 @@ public struct MySQLHandshakeV10: Sendable, Hashable {
     }
 
     /// Writes the payload (no frame header). The scramble length byte is the scramble size plus
-    /// its NUL when `pluginAuth` is set, else 0; the second part is padded to 13 bytes.
+    /// its NUL when `pluginAuth` is set, else 0; the second part is padded to 13 bytes. One byte
+    /// cannot describe more than 254 scramble bytes: a longer scramble is cut to 254.
     public func write(into buffer: inout ByteBuffer) {
         buffer.writeInteger(Self.protocolVersion)
         buffer.writeMySQLNullTerminatedString(serverVersion)
@@ -85,11 +87,12 @@ public struct MySQLHandshakeV10: Sendable, Hashable {
         buffer.writeInteger(characterSet)
         buffer.writeInteger(statusFlags, endianness: .little)
         buffer.writeInteger(UInt16(truncatingIfNeeded: capabilities.rawValue >> 16), endianness: .little)
-        buffer.writeInteger(capabilities.contains(.pluginAuth) ? UInt8(clamping: authPluginData.count + 1) : 0)
+        let scramble = authPluginData.prefix(Int(UInt8.max) - 1)
+        buffer.writeInteger(capabilities.contains(.pluginAuth) ? UInt8(scramble.count + 1) : 0)
         buffer.writeMySQLZeros(6)
         buffer.writeInteger(mariaDBExtendedCapabilities, endianness: .little)
         if capabilities.contains(.secureConnection) {
-            let rest = authPluginData.dropFirst(8)
+            let rest = scramble.dropFirst(8)
             buffer.writeBytes(rest)
             buffer.writeMySQLZeros(max(1, 13 - rest.count))
         }
