@@ -21,7 +21,8 @@ public func fuzzRouterConfig(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     } catch {
         require(!error.description.isEmpty, "an error without a description")
         if let line = error.line {
-            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
+            // YAML breaks lines at CR, LF, CRLF (and NEL, LS, PS): every Character that is a newline.
+            let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).count
             require(line >= 1 && line <= lines + 1, "error on line \(line) of a \(lines)-line text")
         }
     }
