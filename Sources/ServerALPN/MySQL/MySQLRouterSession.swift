@@ -244,6 +244,17 @@ public struct MySQLRouterSession {
             ).write(into: &request)
             var payload = packet.payload
             Self.setCapabilities(capabilities, in: &payload)
+            // Flags the database did not offer are cleared, and some of them decide the layout
+            // (how the auth response is sized, whether a database name follows): the database
+            // must read the same user and database that were checked above.
+            guard let forwarded = try? MySQLHandshakeResponse41(decoding: payload),
+                  forwarded.username == response.username, forwarded.database == response.database
+            else {
+                return ([fail(
+                    code: MySQLErrorCode.handshakeError, state: "08S01",
+                    "bad handshake response: it claims capabilities the database did not offer and reads differently without them",
+                    sequence: packet.sequenceID &+ 1)], true)
+            }
             state = .awaitingBackendTLS(response: Self.frame(payload, sequence: packet.sequenceID &+ 1))
             return ([.sendToBackend(Self.frame(request, sequence: packet.sequenceID)), .startBackendTLS], false)
         case .authenticating:
