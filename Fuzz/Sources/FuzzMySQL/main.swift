@@ -125,9 +125,12 @@ struct SessionRun {
             case .startBackendTLS:
                 require(tlsMode != .disable, "TLS to a database whose tls mode is disable")
                 perform(session.backendTLSEstablished())
-            case .splice(let toBackend, let toClient):
-                _ = wholeFrames(toClient, "to the client at the splice")
-                _ = toBackend
+            case .splice(_, let toClient):
+                // The OK comes first; what follows is the database's stream, cut anywhere.
+                var rest = toClient
+                var decoder = MySQLPacketDecoder()
+                let ok = try? decoder.decode(&rest)
+                require(ok.map { MySQLConnectionPhasePacket(payload: $0.payload) == .ok } ?? false, "a splice that does not start with an OK packet")
                 ended = true
             case .fail(let bytes, _):
                 let frames = wholeFrames(bytes, "failure")
