@@ -52,16 +52,19 @@ class Mode:
     t_conn1: int  # row 4b seconds
     slap_queries: int  # row 5
     idle: int  # row 7 connections
+    t_cliff: int  # row 8 seconds per client count
+    cliff_runs: int  # row 8 runs per way (each runs every client count)
     mongo_finds: int  # row 6
     mongo_docs: int  # row 6: ~984 bytes each
     scale: int = 4  # pgbench scale: 400,000 accounts, ~60 MB, fits shared_buffers
 
 
+CLIFF_CLIENTS = (1, 8, 64, 256)  # row 8; the dev PostgreSQL allows 300 connections
 WIRE_TEST_SERVER_DOCS = 20_000  # row 6's cursor against the Python wire test server (~20 MB)
 FULL = Mode("full", runs=5, t_tps=8, t_lat=6, copy_rows=500_000, t_conn=6, t_conn1=4, slap_queries=80_000, idle=1000,
-            mongo_finds=10_000, mongo_docs=100_000)
+            t_cliff=4, cliff_runs=3, mongo_finds=10_000, mongo_docs=100_000)
 QUICK = Mode("quick", runs=2, t_tps=3, t_lat=2, copy_rows=100_000, t_conn=3, t_conn1=2, slap_queries=16_000, idle=200,
-             mongo_finds=2_000, mongo_docs=20_000)
+             t_cliff=2, cliff_runs=1, mongo_finds=2_000, mongo_docs=20_000)
 
 
 def log(message: str) -> None:
@@ -431,6 +434,7 @@ backend {k}
             ("5", self.row_mariadb, "row 5: mariadb-slap -c 8 and a 16 MiB BLOB"),
             ("6", self.row_mongo, "row 6: pymongo find_one and a cursor read"),
             ("7", self.row_idle, f"row 7: RSS with {m.idle:,} idle connections"),
+            ("8", self.row_cliff, "row 8: pgbench -S at -c " + ", ".join(map(str, CLIFF_CLIENTS))),
         ]
 
     def run_rows(self, only: set[str] | None) -> None:
@@ -559,6 +563,23 @@ backend {k}
                 for way in ("direct", "peer"):
                     if way in by_way:
                         self.results.setdefault(row + "p", {}).setdefault(metric, {})[way] = by_way[way]
+
+    def row_cliff(self, row: str) -> None:
+        """No throughput cliff: pgbench -S at each client count, one after the other for each way;
+        the last metric is TPS at the most clients over the best TPS of the run (1.0 = no fall)."""
+        def measure(way: str) -> dict[str, float]:
+            values = {}
+            for clients in CLIFF_CLIENTS:
+                got = self.pgbench(way, ["-c", str(clients), "-j", str(min(2, clients))], self.mode.t_cliff, None)
+                values[f"tps at -c {clients}"] = got["tps"]
+            values[f"tps at -c {CLIFF_CLIENTS[-1]} / best tps"] = values[f"tps at -c {CLIFF_CLIENTS[-1]}"] / max(values.values())
+            return values
+
+        runs, self.mode.runs = self.mode.runs, self.mode.cliff_runs
+        try:
+            self.interleaved(row, measure)
+        finally:
+            self.mode.runs = runs
 
     def row_mariadb(self, row: str) -> None:
         q = self.mode.slap_queries
@@ -697,7 +718,7 @@ def ratio(a: list[float] | None, b: list[float] | None) -> str:
 
 
 def better(metric: str) -> str:
-    return "↑" if metric.endswith("/s") or metric == "tps" or metric.startswith("%") else "↓"
+    return "↑" if metric.endswith("/s") or metric.startswith("tps") or metric.startswith("%") else "↓"
 
 
 def machine() -> dict[str, str]:
@@ -756,13 +777,14 @@ ROW_TITLES = {
     "6": "6 · pymongo: {mongo_finds:,} find_one; a cursor over {mongo_docs:,} documents ({mongo_mb:,.0f} MB)",
     "7": "7 · {idle:,} idle PostgreSQL connections (RSS growth)",
     "3cpu": "7 · CPU seconds per GB moved in row 3 (out + in)",
+    "8": "8 · no cliff: pgbench -S -j 2 -T {t_cliff} at -c 1, 8, 64, 256 ({cliff_runs} run{cliff_plural})",
 }
-ROW_ORDER = ["1", "2", "3", "4", "4p", "5", "6", "7", "3cpu"]
+ROW_ORDER = ["1", "2", "3", "4", "4p", "5", "6", "7", "3cpu", "8"]
 
 
 def report(bench: Bench, started: datetime.datetime, seconds: float, command: str) -> str:
     m = bench.mode
-    params = dict(vars(m), copy_mb=m.copy_rows * 1001 / 1e6, mongo_mb=m.mongo_docs * 984 / 1e6, warm_pool=WARM_POOL)
+    params = dict(vars(m), cliff_plural="" if m.cliff_runs == 1 else "s", copy_mb=m.copy_rows * 1001 / 1e6, mongo_mb=m.mongo_docs * 984 / 1e6, warm_pool=WARM_POOL)
     mach = machine()
     vers = versions(bench)
     out = [
@@ -831,6 +853,10 @@ def report(bench: Bench, started: datetime.datetime, seconds: float, command: st
         "for trustuser, held after ReadyForQuery) against `Benchmarks/pg_stub_server.py` (a login-only PostgreSQL "
         "stub: the dev PostgreSQL allows 300 connections). Bytes/conn = (RSS with N − RSS after a 5-connection "
         "warm-up) / N. CPU per GB: utime + stime from /proc/PID/stat around row 3's COPYs, over 2 × its bytes.",
+        "- 8: `pgbench -n -S -j 2` (`-j 1` at `-c 1`) at 1, 8, 64 and 256 clients one after the other through each way "
+        "(PostgreSQL's max_connections is 300); TPS excludes connection set-up (pgbench's own figure). The last line "
+        "is TPS at 256 clients over the best TPS of the same run: a fall through ours no larger than direct's means "
+        "no cliff of the proxy's own. A failed transaction or connection is listed under the table.",
     ]
     if bench.errors:
         out += ["", "Problems in this run:", ""]
