@@ -133,7 +133,7 @@ final class Tunnel {
                     try operations.addHandler(UpstreamSessionHandler(tunnel: bound.value))
                 }
             }
-            .connect(host: configuration.routerHost, port: configuration.routerPort)
+            .dial(HostAndPort(host: configuration.routerHost, port: configuration.routerPort))
             .whenComplete { result in
                 let tunnel = bound.value
                 switch result {

@@ -71,6 +71,9 @@ final class RouterConnection {
     /// When the connection to the backend was started, and how long it took once it was up.
     private var dialStarted: NIODeadline?
     private var dialDuration: TimeAmount?
+    /// The database connection a PostgreSQL route starts at the handshake, until the startup
+    /// packet takes it.
+    var postgresDial: PostgresDatabaseDial?
 
     init(channel: Channel, id: UInt64, shared: RouterShared) {
         self.channel = channel
@@ -297,7 +300,7 @@ final class RouterConnection {
                     try backend.pipeline.syncOperations.addHandler(boundBackendGlue.value)
                 }
             }
-            .connect(host: address.host, port: address.port)
+            .dial(address)
             .whenComplete { result in
                 let connection = bound.value
                 switch result {

@@ -56,4 +56,16 @@ struct HostAndPortTests {
     func whitespace(text: String) {
         #expect(HostAndPort(parsing: text) == nil)
     }
+
+    @Test("an IP literal is dialled directly; a name goes through the resolver", arguments: [
+        ("127.0.0.1", true), ("::1", true), ("fd00::1:2", true), ("localhost", false), ("db.internal", false), ("127.0.0", false),
+    ])
+    func ipSocketAddress(host: String, isLiteral: Bool) throws {
+        let address = HostAndPort(host: host, port: 5432).ipSocketAddress
+        #expect((address != nil) == isLiteral)
+        if let address {
+            #expect(address.port == 5432)
+            #expect(address.ipAddress == host)
+        }
+    }
 }

@@ -162,7 +162,7 @@ final class WarmPool: Sendable {
                     try operations.addHandler(PooledUpstreamHandler(id: dial.id, pool: self, handshakeTimeout: handshakeTimeout))
                 }
             }
-            .connect(host: routerHost, port: routerPort)
+            .dial(HostAndPort(host: routerHost, port: routerPort))
             .whenFailure { [self] error in
                 dialFailed(dial.id, reason: "\(error)")
             }

@@ -49,7 +49,7 @@ final class MongoSessionDriver {
                     try operations.addHandler(replies)
                 }
             }
-            .connect(host: database.address.host, port: database.address.port)
+            .dial(database.address)
             .whenComplete { result in
                 let driver = bound.value
                 switch result {

@@ -45,7 +45,7 @@ final class MySQLSessionDriver {
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
-            .connect(host: database.address.host, port: database.address.port)
+            .dial(database.address)
             .whenComplete { result in
                 let driver = bound.value
                 switch result {

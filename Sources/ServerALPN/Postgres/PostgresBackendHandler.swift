@@ -39,6 +39,14 @@ final class PostgresBackendHandler: ChannelInboundHandler, RemovableChannelHandl
         if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
             perform(negotiation.tlsEstablished(), context: context)
         }
+        if let event = event as? ChannelEvent, case .inputClosed = event {
+            // The database said goodbye before any startup packet reached it (set-up failed, or
+            // its authentication timeout ran out while the connection waited): close it, so
+            // that whoever waits for it sees a closed channel and dials again.
+            fail("the database closed the connection while it was being set up", context: context)
+            context.close(promise: nil)
+            return
+        }
         context.fireUserInboundEventTriggered(event)
     }
 

@@ -6,11 +6,13 @@ import WirePostgres
 
 extension RouterConnection {
     /// Hands the decrypted connection to a PostgreSQL frontend handler, which checks the
-    /// startup packet against the certificate before the database is reached.
+    /// startup packet against the certificate before any byte of the client reaches the
+    /// database, and starts dialling the database meanwhile.
     func startPostgres(destination: RouteTable.Destination, database: DatabaseRoute, session: TLSSessionHandler) {
         let prelude = PostgresFrontendPrelude(identity: destination.identity, service: database.name)
         do {
             try session.handOver(to: PostgresFrontendHandler(prelude: prelude, connection: self, database: database))
+            postgresDial = dialPostgres(database)
         } catch {
             perform(.reject(.tlsFailed("cannot start the PostgreSQL handler: \(error)")))
         }
@@ -38,19 +40,15 @@ extension RouterConnection {
         }
     }
 
-    /// Connects to the database (TLS the PostgreSQL way where configured), sends it `first`
-    /// and splices; failures reach the client as an ErrorResponse.
-    func connectPostgres(
-        database: DatabaseRoute, first: ByteBuffer, outcome: PostgresFrontendPrelude.Outcome, frontend: PostgresFrontendHandler
-    ) {
+    /// Starts the connection to the database (TCP, then SSLRequest and TLS where configured)
+    /// ahead of the client's startup packet. It is closed with the client's connection unless
+    /// `connectPostgres` took it.
+    func dialPostgres(_ database: DatabaseRoute) -> PostgresDatabaseDial {
+        let dial = PostgresDatabaseDial()
         let loop = channel.eventLoop
         let tlsContext = shared.backendContexts[database.name]
-        let serverName = database.tls.serverName ?? (Self.isIPAddress(database.address.host) ? nil : database.address.host)
-        let (clientGlue, backendGlue) = GlueHandler.matchedPair()
-        let bound = NIOLoopBound((connection: self, frontend: frontend, clientGlue: clientGlue, backendGlue: backendGlue), eventLoop: loop)
-        if case .startup(let user, let name) = outcome {
-            logger.debug("postgres startup", metadata: ["db_user": "\(user)", "db_name": "\(name)"])
-        }
+        let serverName = database.tls.serverName ?? (database.address.ipSocketAddress == nil ? database.address.host : nil)
+        let bound = NIOLoopBound((connection: self, dial: dial), eventLoop: loop)
         dialStarting()
         ClientBootstrap(group: loop)
             .connectTimeout(shared.timeouts.connect)
@@ -58,43 +56,66 @@ extension RouterConnection {
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { backend in
                 backend.eventLoop.makeCompletedFuture {
-                    let parts = bound.value
                     let handler = PostgresBackendHandler(
                         negotiation: PostgresBackendNegotiation(mode: database.tls.mode), tlsContext: tlsContext,
                         serverName: serverName,
-                        onReady: { backend, negotiator in
-                            parts.connection.postgresBackendReady(
-                                backend, negotiator: negotiator, first: first, outcome: outcome, database: database,
-                                frontend: parts.frontend, clientGlue: parts.clientGlue, backendGlue: parts.backendGlue)
-                        },
-                        onFailure: { reason in
-                            parts.connection.postgresBackendFailed(database: database, reason: reason, frontend: parts.frontend)
-                        })
+                        onReady: { backend, negotiator in bound.value.dial.ready(backend, negotiator: negotiator) },
+                        onFailure: { reason in bound.value.dial.failed(reason) })
                     try backend.pipeline.syncOperations.addHandler(handler)
                 }
             }
-            .connect(host: database.address.host, port: database.address.port)
+            .dial(database.address)
             .whenComplete { result in
                 let parts = bound.value
                 switch result {
                 case .failure(let error):
-                    parts.connection.postgresBackendFailed(database: database, reason: "cannot connect: \(error)", frontend: parts.frontend)
+                    parts.dial.failed("cannot connect: \(error)")
                 case .success(let backend):
                     parts.connection.dialFinished()
-                    if !parts.connection.channel.isActive { backend.close(promise: nil) }
+                    parts.dial.connected(backend)
                 }
             }
+        channel.closeFuture.whenComplete { _ in bound.value.dial.abandon() }
+        return dial
+    }
+
+    /// Sends `first` (the checked startup packet, or a cancel request) to the database over the
+    /// connection dialled at the handshake and splices; failures reach the client as an
+    /// ErrorResponse. A connection the database closed while the startup packet was on its way
+    /// (its authentication timeout, a restart) is replaced by a new dial, once.
+    func connectPostgres(
+        database: DatabaseRoute, first: ByteBuffer, outcome: PostgresFrontendPrelude.Outcome, frontend: PostgresFrontendHandler,
+        redialled: Bool = false
+    ) {
+        if case .startup(let user, let name) = outcome, !redialled {
+            logger.debug("postgres startup", metadata: ["db_user": "\(user)", "db_name": "\(name)"])
+        }
+        let dial = postgresDial ?? dialPostgres(database)
+        postgresDial = nil
+        dial.whenSettled { [self] result in
+            switch result {
+            case .ready(let backend, let negotiator) where backend.isActive:
+                postgresBackendReady(backend, negotiator: negotiator, first: first, outcome: outcome, database: database, frontend: frontend)
+            case .ready where !redialled:
+                logger.debug("the database closed the connection dialled ahead; dialling again")
+                connectPostgres(database: database, first: first, outcome: outcome, frontend: frontend, redialled: true)
+            case .ready:
+                postgresBackendFailed(database: database, reason: "the database closed the connection before the startup packet", frontend: frontend)
+            case .failed(let reason):
+                postgresBackendFailed(database: database, reason: reason, frontend: frontend)
+            }
+        }
     }
 
     private func postgresBackendReady(
         _ backend: Channel, negotiator: PostgresBackendHandler, first: ByteBuffer,
-        outcome: PostgresFrontendPrelude.Outcome, database: DatabaseRoute,
-        frontend: PostgresFrontendHandler, clientGlue: GlueHandler, backendGlue: GlueHandler
+        outcome: PostgresFrontendPrelude.Outcome, database: DatabaseRoute, frontend: PostgresFrontendHandler
     ) {
         guard channel.isActive else {
             backend.close(promise: nil)
             return
         }
+        let (clientGlue, backendGlue) = GlueHandler.matchedPair()
         do {
             backend.writeAndFlush(first, promise: nil)
             let operations = backend.pipeline.syncOperations
@@ -131,10 +152,6 @@ extension RouterConnection {
         frontend.send(error).assumeIsolated().whenComplete { _ in
             self.perform(self.machine.connectFailed(database.address, BackendSetupFailure(description: reason)))
         }
-    }
-
-    private static func isIPAddress(_ host: String) -> Bool {
-        (try? SocketAddress(ipAddress: host, port: 0)) != nil
     }
 }
 
