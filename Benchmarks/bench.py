@@ -269,7 +269,8 @@ databases:
         serve = self.procs.start(f"dbproxy-serve-{tag}", [self.dbproxy, "serve", "--config", str(config)])
         self.procs.wait_for_line(serve, "Router listening")
         ep = Endpoint(ports={k: free_port() for k in backends})
-        argv = [self.dbproxy, "proxy", "--proxy", f"localhost:{router_port}", "--ca", str(self.certs / "host-ca.pem"), *extra]
+        # As the local HAProxy: the router by IP address, SNI localhost (checked against the certificate).
+        argv = [self.dbproxy, "proxy", "--proxy", f"127.0.0.1:{router_port}", "--sni", "localhost", "--ca", str(self.certs / "host-ca.pem"), *extra]
         for k in backends:
             argv += ["--db", f"{KINDS[k][0]}={self.certs / k},port={ep.ports[k]}"]
         proxy = self.procs.start(f"dbproxy-proxy-{tag}", argv)
@@ -830,7 +831,8 @@ def report(bench: Bench, started: datetime.datetime, seconds: float, command: st
         "Both chains carry every byte in mutual TLS between their two processes, with the same certificates (ECDSA P-256 "
         "from `dbproxy certs init`); ours negotiates the `-ping` ALPN variants (ping framing), HAProxy the plain ones "
         "(`teleport-postgres` ...). dbproxy runs with its defaults (log level info: the router writes a line per connection, "
-        "here to a file); HAProxy with no `log` line, so it logs nothing.",
+        "here to a file); HAProxy with no `log` line, so it logs nothing. Both local processes dial the router by IP address "
+        "(127.0.0.1) and send the server name localhost, against which they check the router's certificate.",
         f"- 1, 2: pgbench against a `benchdb` database (scale {m.scale}, in shared buffers), `-n`; TPS and average "
         "latency from pgbench's summary, p99 from its per-transaction log (`--log`, every 5th transaction in row 1).",
         "- 3: `psql -c \"COPY (SELECT repeat('x',1000) FROM generate_series(1,N)) TO STDOUT\" -o /dev/null` and "
