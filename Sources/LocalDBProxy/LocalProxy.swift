@@ -40,7 +40,8 @@ public final class LocalProxy: Sendable {
         var refreshing: Task<Void, Never>?
         /// The unix socket file this proxy bound, so that stop removes only its own.
         var socketInode: UInt64?
-        var listener: Channel?
+        /// The listening sockets: one per event loop for TCP, one for a unix socket.
+        var listener: [Channel] = []
         var connections: [ObjectIdentifier: Channel] = [:]
         var stopping = false
     }
@@ -87,30 +88,35 @@ public final class LocalProxy: Sendable {
 
     /// Binds the listener and returns its address.
     public func start() async throws -> SocketAddress {
-        var bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(ChannelOptions.backlog, value: 256)
-            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
-            .childChannelOption(ChannelOptions.autoRead, value: false)
-            .childChannelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try self.accept(channel)
+        let configure = { [self] (bootstrap: ServerBootstrap) in
+            bootstrap
+                .serverChannelOption(ChannelOptions.backlog, value: 256)
+                .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+                .childChannelOption(ChannelOptions.autoRead, value: false)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try self.accept(channel)
+                    }
                 }
-            }
-        let listener: Channel
+        }
+        let listener: [Channel]
         if let path = configuration.unixSocketPath {
             try UnixSocketFile.removeStale(at: path)
-            listener = try await bootstrap.bind(unixDomainSocketPath: path).get()
+            listener = [try await configure(ServerBootstrap(group: group)).bind(unixDomainSocketPath: path).get()]
             try UnixSocketFile.restrict(path, mode: configuration.unixSocketMode)
             let inode = UnixSocketFile.inode(at: path)
             state.withLockedValue { $0.socketInode = inode }
         } else {
-            bootstrap = bootstrap
-                .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-            listener = try await bootstrap.bind(host: configuration.listenHost, port: configuration.listenPort).get()
+            // One socket per event loop: an accepted client stays on the loop that accepted it,
+            // where the warm pool keeps router connections too.
+            listener = try await PerLoopListeners.bind(group: group, host: configuration.listenHost, port: configuration.listenPort) {
+                configure($0)
+                    .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                    .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            }
         }
         state.withLockedValue { $0.listener = listener }
-        guard let address = listener.localAddress else { throw LocalProxyStartError.noLocalAddress }
+        guard let address = listener.first?.localAddress else { throw LocalProxyStartError.noLocalAddress }
         logger.info("local proxy listening", metadata: [
             "address": "\(address)", "service": "\(identity.routeToDatabase.serviceName)",
             "protocol": "\(databaseProtocol)", "alpn": "\(applicationProtocols.map(\.rawValue))",
@@ -128,12 +134,12 @@ public final class LocalProxy: Sendable {
     /// cancelled task stops waiting at once.
     @discardableResult
     public func stop(deadline: NIODeadline = .now() + .seconds(5)) async -> Int {
-        let (listener, inode) = state.withLockedValue { state -> (Channel?, UInt64?) in
+        let (listener, inode) = state.withLockedValue { state -> ([Channel], UInt64?) in
             state.stopping = true
             state.refreshing?.cancel()
             return (state.listener, state.socketInode)
         }
-        try? await listener?.close().get()
+        for channel in listener { try? await channel.close().get() }
         pool?.stop()
         if let path = configuration.unixSocketPath, let inode { UnixSocketFile.removeOwn(at: path, inode: inode) }
         continuation.yield(.draining(openConnections: openConnections))
@@ -160,7 +166,7 @@ public final class LocalProxy: Sendable {
     public var status: LocalProxyStatus {
         state.withLockedValue { state in
             LocalProxyStatus(
-                listening: state.listener != nil && !state.stopping, draining: state.stopping,
+                listening: !state.listener.isEmpty && !state.stopping, draining: state.stopping,
                 openConnections: state.connections.count, maxConnections: configuration.maxConnections)
         }
     }

@@ -38,10 +38,11 @@ public final class Router: Sendable {
     }
 
     private struct State {
-        var listener: Channel?
+        /// The main listener: one socket per event loop (`PerLoopListeners`).
+        var listener: [Channel] = []
         /// The `postgres_listen_addr`, `mysql_listen_addr` and `mongo_listen_addr` listeners
-        /// that are configured.
-        var protocolListeners: [RouterListener: Channel] = [:]
+        /// that are configured, each one socket per event loop.
+        var protocolListeners: [RouterListener: [Channel]] = [:]
         var connections: [ObjectIdentifier: Channel] = [:]
         var stopping = false
     }
@@ -65,10 +66,9 @@ public final class Router: Sendable {
         let shared = try makeShared(configuration)
         try audit?.start()
         current.withLockedValue { $0.shared = shared }
-        let bootstrap = listenerBootstrap(shared: shared, listener: .main)
-        let listener = try await bootstrap.bind(host: configuration.listenAddress.host, port: configuration.listenAddress.port).get()
+        let listener = try await bind(configuration.listenAddress, shared: shared, listener: .main)
         state.withLockedValue { $0.listener = listener }
-        guard let address = listener.localAddress else { throw RouterStartError.noLocalAddress }
+        guard let address = listener.first?.localAddress else { throw RouterStartError.noLocalAddress }
         let protocolListeners: [(RouterListener, HostAndPort?, String)] = [
             (.postgres, configuration.postgresListenAddress, "PostgreSQL"),
             (.mysql, configuration.mysqlListenAddress, "MySQL"),
@@ -76,15 +76,15 @@ public final class Router: Sendable {
         ]
         for case let (kind, address?, clients) in protocolListeners {
             do {
-                let channel = try await listenerBootstrap(shared: shared, listener: kind).bind(host: address.host, port: address.port).get()
-                state.withLockedValue { $0.protocolListeners[kind] = channel }
+                let channels = try await bind(address, shared: shared, listener: kind)
+                state.withLockedValue { $0.protocolListeners[kind] = channels }
                 logger.info("router listening for \(clients) clients", metadata: [
-                    "address": "\(channel.localAddress?.description ?? "-")", "key": "\(kind.configurationKey)",
+                    "address": "\(channels.first?.localAddress?.description ?? "-")", "key": "\(kind.configurationKey)",
                 ])
             } catch {
                 let opened = state.withLockedValue { state in
                     defer { state.protocolListeners = [:] }
-                    return [listener] + Array(state.protocolListeners.values)
+                    return listener + state.protocolListeners.values.flatMap { $0 }
                 }
                 for channel in opened { try? await channel.close().get() }
                 throw RouterStartError.cannotListen(key: kind.configurationKey, address: address, reason: "\(error)")
@@ -95,10 +95,17 @@ public final class Router: Sendable {
         return address
     }
 
+    /// Binds a listener: one socket per event loop, each keeping its connections on its loop.
+    private func bind(_ address: HostAndPort, shared: RouterShared, listener: RouterListener) async throws -> [Channel] {
+        try await PerLoopListeners.bind(group: group, host: address.host, port: address.port) { bootstrap in
+            listenerBootstrap(bootstrap, shared: shared, listener: listener)
+        }
+    }
+
     /// A listener's bootstrap.
-    private func listenerBootstrap(shared: RouterShared, listener: RouterListener) -> ServerBootstrap {
+    private func listenerBootstrap(_ bootstrap: ServerBootstrap, shared: RouterShared, listener: RouterListener) -> ServerBootstrap {
         let current = self.current
-        return ServerBootstrap(group: group)
+        return bootstrap
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
@@ -114,24 +121,24 @@ public final class Router: Sendable {
 
     /// The address of the `postgres_listen_addr` listener while it listens (nil: none).
     public var postgresListenerAddress: SocketAddress? {
-        state.withLockedValue { $0.protocolListeners[.postgres]?.localAddress }
+        state.withLockedValue { $0.protocolListeners[.postgres]?.first?.localAddress }
     }
 
     /// The address of the `mysql_listen_addr` listener while it listens (nil: none).
     public var mysqlListenerAddress: SocketAddress? {
-        state.withLockedValue { $0.protocolListeners[.mysql]?.localAddress }
+        state.withLockedValue { $0.protocolListeners[.mysql]?.first?.localAddress }
     }
 
     /// The address of the `mongo_listen_addr` listener while it listens (nil: none).
     public var mongoListenerAddress: SocketAddress? {
-        state.withLockedValue { $0.protocolListeners[.mongo]?.localAddress }
+        state.withLockedValue { $0.protocolListeners[.mongo]?.first?.localAddress }
     }
 
     /// Stops accepting, lets open connections finish until `deadline`, then closes the rest.
     public func stop(deadline: NIODeadline = .now() + .seconds(5)) async {
         let listeners = state.withLockedValue { state -> [Channel] in
             state.stopping = true
-            return [state.listener].compactMap { $0 } + Array(state.protocolListeners.values)
+            return state.listener + state.protocolListeners.values.flatMap { $0 }
         }
         for listener in listeners { try? await listener.close().get() }
         while NIODeadline.now() < deadline, !(state.withLockedValue { $0.connections.isEmpty }) {
@@ -164,7 +171,7 @@ public final class Router: Sendable {
     public var trackedClientAddresses: Int { admission.trackedClients() }
 
     /// Whether the router takes connections now (listening, not stopping), for readiness probes.
-    public var isReady: Bool { state.withLockedValue { $0.listener != nil && !$0.stopping } }
+    public var isReady: Bool { state.withLockedValue { !$0.listener.isEmpty && !$0.stopping } }
 
     private func accept(_ channel: Channel, shared: RouterShared) throws {
         let key = ObjectIdentifier(channel)
