@@ -32,23 +32,34 @@ struct PostgresEarlyDialTests {
         }
     }
 
+    /// A chain with a local proxy for trustuser whose pool holds four connections, ready.
+    private func pooledChain(dropSilentAfter: TimeAmount? = nil) async throws -> (ProxyChain, DatabaseTap, LocalProxy, Int) {
+        let (chain, tap) = try await startChain(dropSilentAfter: dropSilentAfter)
+        let material = try chain.pki.user("trustuser", service: "pg", protocolName: "postgres")
+        // One pooled connection or more on each event loop, so the client's loop has one.
+        let (proxy, port, _) = try await chain.localProxy(material, configure: { $0.warmPool = 4 })
+        try await waitForPool(proxy, 4)
+        return (chain, tap, proxy, port)
+    }
+
+    /// psql through `port` logs in as trustuser and runs a query.
+    private func expectSession(port: Int) async throws {
+        let result = try await psql(port: port)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output == "trustuser\n")
+    }
+
     private func waitForPool(_ proxy: LocalProxy, _ count: Int) async throws {
         try await eventually("\(count) pooled router connections") { (proxy.warmPoolStatus?.ready ?? 0) == count }
     }
 
     @Test("pooled router connections hold open database connections before any client comes, and psql uses one")
     func pooledConnectionIsDialledAhead() async throws {
-        let (chain, tap) = try await startChain()
-        let material = try chain.pki.user("trustuser", service: "pg", protocolName: "postgres")
-        // One pooled connection or more on each event loop, so the client's loop has one.
-        let (proxy, port, _) = try await chain.localProxy(material, configure: { $0.warmPool = 4 })
-        try await waitForPool(proxy, 4)
+        let (chain, tap, proxy, port) = try await pooledChain()
         try await eventually("the router's connections to the database") { tap.connections.count == 4 }
         #expect(tap.connections.allSatisfy { $0.bytesFromClient == 0 }, "nothing goes to the database before a startup packet")
 
-        let result = try await psql(port: port)
-        #expect(result.status == 0, "\(result.output)")
-        #expect(result.output == "trustuser\n")
+        try await expectSession(port: port)
         let used = tap.connections.prefix(4).filter { $0.bytesFromClient > 0 }
         #expect(used.count == 1, "the session ran over a connection dialled ahead: \(tap.connections)")
         await proxy.stop()
@@ -58,15 +69,10 @@ struct PostgresEarlyDialTests {
 
     @Test("a connection the database closed while it waited for the startup packet is replaced by a new dial")
     func droppedConnectionIsRedialled() async throws {
-        let (chain, tap) = try await startChain(dropSilentAfter: .milliseconds(200))
-        let material = try chain.pki.user("trustuser", service: "pg", protocolName: "postgres")
-        let (proxy, port, _) = try await chain.localProxy(material, configure: { $0.warmPool = 4 })
-        try await waitForPool(proxy, 4)
+        let (chain, tap, proxy, port) = try await pooledChain(dropSilentAfter: .milliseconds(200))
         try await eventually("the database dropping the silent connections") { tap.connections.count == 4 && tap.connections.allSatisfy(\.closedByTap) }
 
-        let result = try await psql(port: port)
-        #expect(result.status == 0, "\(result.output)")
-        #expect(result.output == "trustuser\n")
+        try await expectSession(port: port)
         #expect(tap.connections.prefix(4).allSatisfy { $0.bytesFromClient == 0 })
         let used = tap.connections.dropFirst(4).filter { $0.bytesFromClient > 0 }
         #expect(used.count == 1, "one new connection carried the session: \(tap.connections)")
