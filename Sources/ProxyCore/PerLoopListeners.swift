@@ -12,7 +12,9 @@ import NIOPosix
 /// every connection it accepts on a group of several loops.
 ///
 /// SO_REUSEPORT would let a second process of the same user that asks for it share the port
-/// silently; a probe bind without it first makes a taken port fail as it always did.
+/// silently; a probe bind without it first makes a taken port fail as it always did. Linux
+/// spreads connections over the sockets; Darwin gives them all to one socket, which still works
+/// (on one loop).
 public enum PerLoopListeners {
     /// Binds `host:port` once per loop of `group` (port 0: a free port, the same for all), with
     /// `configure` applied to each loop's bootstrap. Returns the listening channels, the first
