@@ -81,6 +81,28 @@ struct PostgresEarlyDialTests {
         await tap.stop()
     }
 
+    @Test("the database was down while the pool filled: psql reaches it once it is back")
+    func failedDialIsRetriedWhenOld() async throws {
+        try await DevDatabase.requirePostgres()
+        let target = HostAndPort(host: DevDatabase.postgresHost, port: DevDatabase.postgresPort)
+        let gone = try await DatabaseTap.start(to: target)
+        let port = gone.port
+        await gone.stop()
+        let route = DatabaseRoute(name: "pg", databaseProtocol: .postgres, address: HostAndPort(host: "127.0.0.1", port: port))
+        let chain = try await ProxyChain.start(databases: [route])
+        let material = try chain.pki.user("trustuser", service: "pg", protocolName: "postgres")
+        let (proxy, localPort, _) = try await chain.localProxy(material, configure: { $0.warmPool = 4 })
+        try await waitForPool(proxy, 4)
+        try await Task.sleep(for: .milliseconds(200))  // the router's dials ahead have been refused
+
+        let tap = try await DatabaseTap.start(to: target, port: port)
+        try await expectSession(port: localPort)
+        #expect(tap.connections.filter { $0.bytesFromClient > 0 }.count == 1, "\(tap.connections)")
+        await proxy.stop()
+        await chain.stop()
+        await tap.stop()
+    }
+
     @Test("a startup packet the certificate does not allow is refused, and no byte of it reaches the database")
     func refusedStartupSendsNothing() async throws {
         let (chain, tap) = try await startChain()

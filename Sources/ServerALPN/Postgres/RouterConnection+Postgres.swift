@@ -81,8 +81,10 @@ extension RouterConnection {
 
     /// Sends `first` (the checked startup packet, or a cancel request) to the database over the
     /// connection dialled at the handshake and splices; failures reach the client as an
-    /// ErrorResponse. A connection the database closed while the startup packet was on its way
-    /// (its authentication timeout, a restart) is replaced by a new dial, once.
+    /// ErrorResponse. The dial is made again, once, when what it reports is older than the
+    /// startup packet: a connection the database closed while it waited (its authentication
+    /// timeout, a restart), or a failure from before the client asked (a pooled router
+    /// connection waits up to its maximum age; the database may be back since).
     func connectPostgres(
         database: DatabaseRoute, first: ByteBuffer, outcome: PostgresFrontendPrelude.Outcome, frontend: PostgresFrontendHandler,
         redialled: Bool = false
@@ -92,6 +94,8 @@ extension RouterConnection {
         }
         let dial = postgresDial ?? dialPostgres(database)
         postgresDial = nil
+        // whenSettled answers at once when the outcome is there already.
+        var settledBeforeTheStartupPacket = true
         dial.whenSettled { [self] result in
             switch result {
             case .ready(let backend, let negotiator) where backend.isActive:
@@ -101,10 +105,14 @@ extension RouterConnection {
                 connectPostgres(database: database, first: first, outcome: outcome, frontend: frontend, redialled: true)
             case .ready:
                 postgresBackendFailed(database: database, reason: "the database closed the connection before the startup packet", frontend: frontend)
+            case .failed(let reason) where settledBeforeTheStartupPacket && !redialled:
+                logger.debug("the dial ahead of the startup packet failed; dialling again", metadata: ["reason": "\(reason)"])
+                connectPostgres(database: database, first: first, outcome: outcome, frontend: frontend, redialled: true)
             case .failed(let reason):
                 postgresBackendFailed(database: database, reason: reason, frontend: frontend)
             }
         }
+        settledBeforeTheStartupPacket = false
     }
 
     private func postgresBackendReady(

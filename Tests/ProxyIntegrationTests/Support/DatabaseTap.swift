@@ -24,7 +24,8 @@ final class DatabaseTap: Sendable {
         self.log = log
     }
 
-    static func start(to target: HostAndPort, dropSilentAfter: TimeAmount? = nil) async throws -> DatabaseTap {
+    /// Listens on `port` (0: a free one) and relays each connection to `target`.
+    static func start(to target: HostAndPort, port: Int = 0, dropSilentAfter: TimeAmount? = nil) async throws -> DatabaseTap {
         let log = NIOLockedValueBox<[Connection]>([])
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -55,7 +56,7 @@ final class DatabaseTap: Sendable {
                         }
                     }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: "127.0.0.1", port: port).get()
         return DatabaseTap(channel: channel, log: log)
     }
 
