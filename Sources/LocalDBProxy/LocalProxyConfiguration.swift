@@ -81,7 +81,6 @@ public struct LocalProxyConfiguration: Sendable {
     /// The SNI to send: the explicit server name, else the router host unless it is an IP address.
     var effectiveServerName: String? {
         if let serverName, !serverName.isEmpty { return serverName }
-        let isIP = (try? SocketAddress(ipAddress: routerHost, port: 0)) != nil
-        return isIP ? nil : routerHost
+        return HostAndPort(host: routerHost, port: routerPort).tlsServerName
     }
 }

@@ -19,4 +19,10 @@ extension HostAndPort {
     public var ipSocketAddress: SocketAddress? {
         try? SocketAddress(ipAddress: host, port: port)
     }
+
+    /// The host as a TLS server name (SNI, certificate check): nil for an IP literal, which SNI
+    /// may not carry.
+    public var tlsServerName: String? {
+        ipSocketAddress == nil ? host : nil
+    }
 }

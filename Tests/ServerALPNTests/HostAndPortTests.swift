@@ -67,5 +67,6 @@ struct HostAndPortTests {
             #expect(address.port == 5432)
             #expect(address.ipAddress == host)
         }
+        #expect(HostAndPort(host: host, port: 5432).tlsServerName == (isLiteral ? nil : host))
     }
 }

@@ -32,7 +32,7 @@ final class MongoSessionDriver {
         self.session = session
         let bound = NIOLoopBound(self, eventLoop: connection.channel.eventLoop)
         let tlsContext = connection.shared.backendContexts[database.name]
-        let serverName = database.tls.serverName ?? Self.hostName(database.address.host)
+        let serverName = database.tls.serverName ?? database.address.tlsServerName
         connection.dialStarting()
         ClientBootstrap(group: connection.channel.eventLoop)
             .connectTimeout(connection.shared.timeouts.connect)
@@ -126,9 +126,5 @@ final class MongoSessionDriver {
     func backendBrokeProtocol(_ reason: String) {
         connection.logger.warning("database broke the protocol", metadata: ["reason": "\(reason)"])
         connection.channel.close(promise: nil)
-    }
-
-    private static func hostName(_ host: String) -> String? {
-        (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil
     }
 }

@@ -118,10 +118,8 @@ final class MySQLSessionDriver {
         guard let backend, let context = connection.shared.backendContexts[database.name] else {
             return backendFailed("no TLS configuration for the database")
         }
-        let host = database.address.host
-        let isIP = (try? SocketAddress(ipAddress: host, port: 0)) != nil
         do {
-            let tls = try NIOSSLClientHandler(context: context, serverHostname: database.tls.serverName ?? (isIP ? nil : host))
+            let tls = try NIOSSLClientHandler(context: context, serverHostname: database.tls.serverName ?? database.address.tlsServerName)
             try backend.pipeline.syncOperations.addHandler(tls, position: .first)
         } catch {
             backendFailed("cannot start TLS: \(error)")

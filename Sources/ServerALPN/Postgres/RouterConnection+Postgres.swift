@@ -47,7 +47,7 @@ extension RouterConnection {
         let dial = PostgresDatabaseDial()
         let loop = channel.eventLoop
         let tlsContext = shared.backendContexts[database.name]
-        let serverName = database.tls.serverName ?? (database.address.ipSocketAddress == nil ? database.address.host : nil)
+        let serverName = database.tls.serverName ?? database.address.tlsServerName
         let bound = NIOLoopBound((connection: self, dial: dial), eventLoop: loop)
         dialStarting()
         ClientBootstrap(group: loop)
