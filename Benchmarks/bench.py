@@ -89,6 +89,35 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def proc_cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()[:120]
+    except OSError:
+        return "?"
+
+
+def listener_pids(port: int) -> set[int]:
+    """The processes with a TCP socket listening on 127.0.0.1:port or the wildcard (from /proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = open(table).read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            f = line.split()
+            if len(f) > 9 and f[3] == "0A" and int(f[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{f[9]}]")
+    pids = set()
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            if any(os.readlink(fd) in inodes for fd in fd_dir.iterdir()):
+                pids.add(int(fd_dir.parent.name))
+        except OSError:
+            continue
+    return pids
+
+
 def rss_bytes(pid: int) -> int:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -164,18 +193,24 @@ class Processes:
             self.stop(p)
 
 
+_ports_given: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port that nothing listens on now and that this run has not handed out before.
 
-
-def port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
+    The kernel may offer a port again once its probe socket is closed; two listeners of one run on
+    the same port would go unnoticed where both set SO_REUSEPORT (HAProxy always does, dbproxy
+    per event loop) and the kernel would share the connections out between them.
+    """
+    for _ in range(1000):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _ports_given:
+            _ports_given.add(port)
+            return port
+    raise Failure("no free loopback port left")
 
 
 def run(argv: list[str], timeout: float = 600, stdin=None, env=None, what: str | None = None) -> tuple[str, float]:
@@ -277,6 +312,7 @@ databases:
         self.procs.wait_for_line(proxy, f"Started {len(backends)} of {len(backends)} database")
         ep.pids = {"local": proxy.pid, "router": serve.pid}
         ep.logs = {"local": proxy.bench_name, "router": serve.bench_name}
+        self.check_sole_listener({router_port: serve.pid, **{port: proxy.pid for port in ep.ports.values()}})
         return ep
 
     def start_peer(self, tag: str, backends: dict[str, tuple[str, int]]) -> Endpoint:
@@ -286,8 +322,10 @@ databases:
         # HAProxy asks for about 2 x maxconn descriptors and refuses to start above the hard limit.
         hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
         maxconn = max(1000, min(max(8000, self.mode.idle + 200), (hard - 100) // 2 if hard > 0 else 8000))
+        # noreuseport: a port another listener holds fails HAProxy's start instead of being shared.
         head = f"""global
     maxconn {maxconn}
+    noreuseport
 defaults
     mode tcp
     timeout connect 10s
@@ -306,17 +344,44 @@ defaults
 backend {k}
     server router 127.0.0.1:{router_port} ssl crt {c}/{k}-full.pem ca-file {c}/host-ca.pem verify required alpn {KINDS[k][2]} sni str(localhost)
 """ for k in backends)
-        first = next(iter(backends))
         pids, logs = {}, {}
-        for role, text, port in (("router", router, router_port), ("local", local, ep.ports[first])):
+        for role, text, ports in (("router", router, [router_port]), ("local", local, list(ep.ports.values()))):
             path = self.work / f"haproxy-{role}-{tag}.cfg"
             path.write_text(text)
             run(["haproxy", "-c", "-q", "-f", str(path)], what=f"haproxy -c {path.name}")
             p = self.procs.start(f"haproxy-{role}-{tag}", ["haproxy", "-db", "-f", str(path)])
-            self.procs.wait_for(p, lambda port=port: port_open(port))
+            # Ready when it listens on each of its ports itself: a connection test would also pass
+            # on a port some other process listens on.
+            self.procs.wait_for(p, lambda ports=ports, pid=p.pid: all(pid in listener_pids(q) for q in ports))
             pids[role], logs[role] = p.pid, p.bench_name
         ep.pids, ep.logs = pids, logs
+        self.check_sole_listener({router_port: pids["router"], **{port: pids["local"] for port in ep.ports.values()}})
         return ep
+
+    @staticmethod
+    def check_sole_listener(owners: dict[int, int]) -> None:
+        """Fails unless each port is listened on by its own process alone."""
+        for port, pid in owners.items():
+            holders = listener_pids(port)
+            if holders and holders != {pid}:
+                others = ", ".join(f"{q} ({proc_cmdline(q)})" for q in sorted(holders - {pid}))
+                raise Failure(f"127.0.0.1:{port} is listened on by {others or 'nobody'} as well as process {pid}")
+
+    def start_way(self, kind: str, tag: str, backends: dict[str, tuple[str, int]], extra: tuple[str, ...] = ()) -> Endpoint:
+        """start_ours or start_peer, again on new ports (up to 3 times) when a start fails."""
+        for attempt in range(1, 4):
+            started = len(self.procs.running)
+            try:
+                if kind == "ours":
+                    return self.start_ours(tag, backends, extra)
+                return self.start_peer(tag, backends)
+            except Failure as e:
+                for _, p in list(self.procs.running[started:]):
+                    self.procs.stop(p)
+                if attempt == 3:
+                    raise
+                log(f"starting {kind} ({tag}) failed, trying again on other ports: " + " | ".join(str(e).splitlines()[:4]))
+        raise AssertionError("unreachable")
 
     def address(self, way: str, kind: str) -> tuple[str, int]:
         return self.backends[kind] if way == "direct" else ("127.0.0.1", self.ways[way].ports[kind])
@@ -367,13 +432,13 @@ backend {k}
 
         log("starting dbproxy serve + dbproxy proxy (release) and the HAProxy pair")
         kinds = ["pg", "my"] + (["mongo"] if self.want_mongo else [])
-        self.ways["ours"] = self.start_ours("main", {k: self.backends[k] for k in kinds})
-        self.ways["peer"] = self.start_peer("main", {k: self.backends[k] for k in kinds})
+        self.ways["ours"] = self.start_way("ours", "main", {k: self.backends[k] for k in kinds})
+        self.ways["peer"] = self.start_way("peer", "main", {k: self.backends[k] for k in kinds})
         self.ways["direct"] = Endpoint(ports={k: self.backends[k][1] for k in kinds})
         if not self.only or "4" in self.only:
             log(f"starting a second dbproxy serve + dbproxy proxy --warm-pool {WARM_POOL} for row 4p")
             self.pool_metrics = free_port()
-            self.ways[POOL] = self.start_ours("pool", {"pg": self.backends["pg"]}, extra=(
+            self.ways[POOL] = self.start_way("ours", "pool", {"pg": self.backends["pg"]}, extra=(
                 "--warm-pool", str(WARM_POOL), "--http-address", f"127.0.0.1:{self.pool_metrics}"))
         self.verify()
 
@@ -462,10 +527,18 @@ backend {k}
                 except Failure as e:
                     self.errors.setdefault(row, []).append(f"run {i + 1} {way}: {e}")
                     log(f"  run {i + 1}/{self.mode.runs} {way}: FAILED: {e}")
+                    self.show_logs(way)
                     continue
                 self.record(row, way, values)
                 shown = ", ".join(f"{k} {fmt(v)}" for k, v in values.items())
                 log(f"  run {i + 1}/{self.mode.runs} {way:6} {shown}")
+
+    def show_logs(self, way: str, lines: int = 8) -> None:
+        """The last lines each process of a way wrote, after a failure through it."""
+        ep = self.ways.get(way)
+        for role, name in (ep.logs.items() if ep else ()):
+            tail = self.procs.log_tail(name, lines)
+            log(f"    {role} ({name}.log), last lines:" + ("".join(f"\n      {t}" for t in tail.splitlines()) or " (empty)"))
 
     # ---- rows
 
@@ -660,7 +733,7 @@ backend {k}
             self.procs.stop(p)
 
         def measure(way: str) -> dict[str, float]:
-            ep = (self.start_ours if way == "ours" else self.start_peer)(f"idle{way}", {"pg": ("127.0.0.1", stub_port)})
+            ep = self.start_way(way, f"idle{way}", {"pg": ("127.0.0.1", stub_port)})
             try:
                 release(hold(ep.ports['pg'], 5))  # warm-up: first connections, lazy initialisation
                 time.sleep(0.5)
