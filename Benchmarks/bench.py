@@ -37,6 +37,7 @@ REPO = HERE.parent
 WAYS = ("direct", "ours", "peer")
 POOL = "ours+pool"  # row 4 only: `dbproxy proxy --warm-pool WARM_POOL`, reported as row 4p
 WARM_POOL = 4
+PACED_RATE = 20  # row 4: connections per second of the paced single-client run (pgbench -R)
 MARK_BEGIN = "<!-- scripts/bench:begin (generated; the text outside these markers is kept) -->"
 MARK_END = "<!-- scripts/bench:end -->"
 
@@ -558,6 +559,11 @@ backend {k}
         if not tps or not latency:
             raise Failure(f"no tps or latency in pgbench's output: {out[-300:]!r}")
         values = {"tps": float(tps.group(1)), "latency average ms": float(latency.group(1))}
+        connection = re.search(r"^average connection time = ([\d.]+) ms", out, re.M)
+        if connection:
+            values["connection time ms"] = float(connection.group(1))
+        elif "-C" in args:
+            raise Failure(f"no connection time in pgbench's output: {out[-300:]!r}")
         if log_rate is not None:
             samples = []
             for path in self.work.glob("pgbench-log*"):
@@ -622,8 +628,10 @@ backend {k}
             before = self.pool_counters() if way == POOL else None
             four = self.pgbench(way, ["-C", "-c", "4", "-j", "2"], self.mode.t_conn, None)
             one = self.pgbench(way, ["-C", "-c", "1"], self.mode.t_conn1, None)
+            paced = self.pgbench(way, ["-C", "-c", "1", "-R", str(PACED_RATE)], self.mode.t_conn1, None)
             values = {"connections/s": four["tps"], "latency average ms": four["latency average ms"],
-                      "-c 1: connect + SELECT ms": one["latency average ms"]}
+                      "-c 1: connect + SELECT ms": one["latency average ms"],
+                      f"-c 1 at {PACED_RATE}/s: connection set-up ms": paced["connection time ms"]}
             if before:
                 accepted, pooled = (a - b for a, b in zip(self.pool_counters(), before))
                 values["% of connections from the pool"] = 100 * pooled / accepted if accepted else 0.0
@@ -845,7 +853,7 @@ ROW_TITLES = {
     "1": "1 · pgbench -S -c 8 -j 2 -T {t_tps}",
     "2": "2 · pgbench -S -c 1 -T {t_lat}",
     "3": "3 · COPY {copy_rows:,} rows × 1,001 B ({copy_mb:,.0f} MB) each way",
-    "4": "4 · pgbench -C -S -c 4 -j 2 -T {t_conn}; -C -S -c 1 -T {t_conn1}",
+    "4": "4 · pgbench -C -S -c 4 -j 2 -T {t_conn}; -C -S -c 1 -T {t_conn1}, also paced at -R " + str(PACED_RATE),
     "4p": "4p · row 4 with ours as `dbproxy proxy --warm-pool {warm_pool}` (direct and peer: row 4's runs)",
     "5": "5 · mariadb-slap -c 8, {slap_queries:,} × SELECT 1; 16 MiB BLOB via mariadb",
     "6": "6 · pymongo: {mongo_finds:,} find_one; a cursor over {mongo_docs:,} documents ({mongo_mb:,.0f} MB)",
@@ -912,7 +920,9 @@ def report(bench: Bench, started: datetime.datetime, seconds: float, command: st
         "`COPY ... FROM STDIN` of the same bytes into a temporary table; seconds are the psql process's wall time "
         "(connection included).",
         "- 4: pgbench `-C` opens a connection per transaction: connections/s is its TPS; `-c 1` gives the time of one "
-        "connection set-up plus one SELECT. 4p: a second `dbproxy serve` + `dbproxy proxy --warm-pool "
+        "connection set-up plus one SELECT, back to back; paced at -R " + str(PACED_RATE) + " (one connection every "
+        f"{1000 // PACED_RATE} ms on average), pgbench's average connection time is the set-up alone, with the "
+        "proxies idle in between (a pool has refilled). 4p: a second `dbproxy serve` + `dbproxy proxy --warm-pool "
         f"{WARM_POOL}` pair (pre-handshaken router connections, refilled in the background), measured in the same "
         "interleaved runs as row 4 (direct, ours, ours+pool, peer); its direct and peer cells are row 4's.",
         "- 5: `mariadb-slap --concurrency=8 --number-of-queries=Q --query='SELECT 1'` (queries/s = Q / its time); the "

@@ -24,6 +24,11 @@ final class WarmPool: Sendable {
     /// How long to wait before dialling again while the certificate is outside its validity.
     static let invalidCertificatePause = Duration.seconds(2)
 
+    /// A take starts the replacement's dial only this much later: dialled at once, its connect
+    /// and TLS handshake ran on the client's loop ahead of the client's own login and held it
+    /// back by about 1.5 ms on loopback (BENCHMARKS.md, row 4).
+    static let refillPauseAfterTake = TimeAmount.milliseconds(5)
+
     init(
         size: Int, maxAge: Duration, group: any EventLoopGroup, configuration: LocalProxyConfiguration,
         current: NIOLockedValueBox<CurrentIdentity>, now: @escaping @Sendable () -> Date, logger: Logger
@@ -57,7 +62,7 @@ final class WarmPool: Sendable {
         guard let slot = loops.firstIndex(where: { $0 === loop }) else { return nil }
         let (taken, discard) = book.withLockedValue { $0.take(slot: slot, generation: generation, at: .now) }
         for channel in discard { channel.close(promise: nil) }
-        refill()
+        loop.scheduleTask(in: Self.refillPauseAfterTake) { [self] in refill() }
         guard let taken, taken.isActive else { return nil }
         return taken
     }
