@@ -55,8 +55,12 @@ struct WarmPoolBookTests {
         let (first, discard) = book.take(slot: 0, generation: 0, at: t0 + .seconds(1))
         #expect(first == "c2")
         #expect(discard.isEmpty)
+        #expect(book.readyCount(slot: 0, generation: 0) == 1)
+        #expect(book.readyCount(slot: 1, generation: 0) == 1)
+        #expect(book.readyCount(slot: 0, generation: 1) == 0)
         let check5 = book.take(slot: 0, generation: 0, at: t0 + .seconds(1)).taken == "c1"
         #expect(check5)
+        #expect(book.readyCount(slot: 0, generation: 0) == 0)
         let check6 = book.take(slot: 0, generation: 0, at: t0 + .seconds(1)).taken == nil
         #expect(check6)
         let check7 = book.take(slot: 1, generation: 0, at: t0 + .seconds(1)).taken == "c3"

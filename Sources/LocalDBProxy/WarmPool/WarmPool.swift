@@ -24,9 +24,10 @@ final class WarmPool: Sendable {
     /// How long to wait before dialling again while the certificate is outside its validity.
     static let invalidCertificatePause = Duration.seconds(2)
 
-    /// A take starts the replacement's dial only this much later: dialled at once, its connect
-    /// and TLS handshake ran on the client's loop ahead of the client's own login and held it
-    /// back by about 1.5 ms on loopback (BENCHMARKS.md, row 4).
+    /// While the loop still has a ready connection for the next client, a take starts the
+    /// replacement's dial only this much later: dialled at once, its connect and TLS handshake
+    /// ran on the loop ahead of the taking client's login and held it back by about 1.5 ms on
+    /// loopback (BENCHMARKS.md, row 4p). A take that empties the loop's share refills at once.
     static let refillPauseAfterTake = TimeAmount.milliseconds(5)
 
     init(
@@ -60,9 +61,16 @@ final class WarmPool: Sendable {
     /// of the pool; nil when none is ready (the client dials itself). Call on `loop`.
     func take(on loop: any EventLoop, generation: UInt64) -> Channel? {
         guard let slot = loops.firstIndex(where: { $0 === loop }) else { return nil }
-        let (taken, discard) = book.withLockedValue { $0.take(slot: slot, generation: generation, at: .now) }
+        let (taken, discard, left) = book.withLockedValue { book in
+            let (taken, discard) = book.take(slot: slot, generation: generation, at: .now)
+            return (taken, discard, book.readyCount(slot: slot, generation: generation))
+        }
         for channel in discard { channel.close(promise: nil) }
-        loop.scheduleTask(in: Self.refillPauseAfterTake) { [self] in refill() }
+        if taken != nil, left > 0 {
+            loop.scheduleTask(in: Self.refillPauseAfterTake) { [self] in refill() }
+        } else {
+            refill()
+        }
         guard let taken, taken.isActive else { return nil }
         return taken
     }
