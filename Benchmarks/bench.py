@@ -98,7 +98,7 @@ def proc_cmdline(pid: int) -> str:
 
 
 def listener_pids(port: int) -> set[int]:
-    """The processes with a TCP socket listening on 127.0.0.1:port or the wildcard (from /proc)."""
+    """The processes with a TCP socket listening on `port`, on any local address (from /proc)."""
     inodes = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:

@@ -75,12 +75,12 @@ struct WarmPoolBook<Element> {
     }
 
     var readyCount: Int { ready.count }
+    var dialingCount: Int { dialing.count }
 
     /// Ready connections of `slot` made with certificate `generation`.
     func readyCount(slot: Int, generation: UInt64) -> Int {
         ready.count { $0.slot == slot && $0.generation == generation }
     }
-    var dialingCount: Int { dialing.count }
 
     /// Which dials to start at `now` to bring every slot back to its target.
     mutating func plan(at now: Instant) -> Plan {
