@@ -259,9 +259,9 @@ class Bench:
         self.procs = Processes(self.work)
         self.env = dev_db_env()
         self.backends = {
-            "pg": (self.env.get("DEV_DB_PG_HOST", "127.0.0.1"), int(self.env.get("DEV_DB_PG_PORT", "55432"))),
-            "my": (self.env.get("DEV_DB_MARIA_HOST", "127.0.0.1"), int(self.env.get("DEV_DB_MARIA_PORT", "33307"))),
-            "mongo": (self.env.get("DEV_DB_MONGO_HOST", "127.0.0.1"), int(self.env.get("DEV_DB_MONGO_PORT", "57017"))),
+            "pg": (self.env.get("DEV_DB_PG_HOST", "127.0.0.1"), int(self.env.get("DEV_DB_PG_PORT", "25432"))),
+            "my": (self.env.get("DEV_DB_MARIA_HOST", "127.0.0.1"), int(self.env.get("DEV_DB_MARIA_PORT", "23307"))),
+            "mongo": (self.env.get("DEV_DB_MONGO_HOST", "127.0.0.1"), int(self.env.get("DEV_DB_MONGO_PORT", "27117"))),
         }
         self.mongo_kind = self.env.get("DEV_DB_MONGO_KIND", "unknown")
         self.pg, self.my = self.backends["pg"], self.backends["my"]

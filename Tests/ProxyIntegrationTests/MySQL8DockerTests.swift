@@ -23,7 +23,7 @@ struct MySQL8DockerTests {
         let started = try await Command.run([Self.repository + "/scripts/dev-db", "start", "mysql"])
         #expect(started.status == 0, "\(started.output)")
         let roots = try TLSMaterial.loadCertificates(file: try DevDatabase.tlsCA())
-        let address = HostAndPort(host: "127.0.0.1", port: 33306)
+        let address = HostAndPort(host: "127.0.0.1", port: 23306)
         return try await ProxyChain.start(databases: [
             DatabaseRoute(name: "mysql8-tls", databaseProtocol: .mysql, address: address,
                           tls: DatabaseTLS(mode: .verifyFull, trustRoots: roots, serverName: "localhost")),

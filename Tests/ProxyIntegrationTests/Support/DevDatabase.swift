@@ -9,16 +9,16 @@ import NIOPosix
 /// environment variables the script prints with `scripts/dev-db env`.
 enum DevDatabase {
     static var postgresHost: String { env("DEV_DB_PG_HOST") ?? "127.0.0.1" }
-    static var postgresPort: Int { env("DEV_DB_PG_PORT").flatMap(Int.init) ?? 55432 }
+    static var postgresPort: Int { env("DEV_DB_PG_PORT").flatMap(Int.init) ?? 25432 }
 
     static var mariaDBHost: String { env("DEV_DB_MARIA_HOST") ?? "127.0.0.1" }
-    static var mariaDBPort: Int { env("DEV_DB_MARIA_PORT").flatMap(Int.init) ?? 33307 }
+    static var mariaDBPort: Int { env("DEV_DB_MARIA_PORT").flatMap(Int.init) ?? 23307 }
 
     /// The second MariaDB, started with require_secure_transport=ON (`mariadb-secure`).
-    static var secureMariaDBPort: Int { env("DEV_DB_MARIA_SECURE_PORT").flatMap(Int.init) ?? 33308 }
+    static var secureMariaDBPort: Int { env("DEV_DB_MARIA_SECURE_PORT").flatMap(Int.init) ?? 23308 }
 
     static var mongoHost: String { env("DEV_DB_MONGO_HOST") ?? "127.0.0.1" }
-    static var mongoPort: Int { env("DEV_DB_MONGO_PORT").flatMap(Int.init) ?? 57017 }
+    static var mongoPort: Int { env("DEV_DB_MONGO_PORT").flatMap(Int.init) ?? 27117 }
     /// `mongod` (docker-compose.yml's mongo:7) or `wire-test-server` (Tests/Fixtures/mongo).
     static var mongoKind: String { env("DEV_DB_MONGO_KIND") ?? "wire-test-server" }
 

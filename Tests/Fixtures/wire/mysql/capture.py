@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Captures real mariadb client <-> MariaDB server bytes for the WireMySQL golden tests.
 
-Usage: capture.py [--server-port 33307] [--host 127.0.0.1]
+Usage: capture.py [--server-port 23307] [--host 127.0.0.1]
 
 For every scenario a loopback relay listens on a free port, forwards each accepted connection
 to the server and records what each side sent. The mariadb client is pointed at the relay.
@@ -51,7 +51,7 @@ def run(args, name, user, password, database="appdb", ssl=False, frames=None):
 def main():
     import argparse
     parser = argparse.ArgumentParser()
-    parser.add_argument("--server-port", type=int, default=33307)
+    parser.add_argument("--server-port", type=int, default=23307)
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args()
     run(args, "alice", "alice", "alice-pw")

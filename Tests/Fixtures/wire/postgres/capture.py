@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Captures real psql <-> PostgreSQL bytes for the WirePostgres golden tests.
 
-Usage: capture.py [--server-port 55432] [--host 127.0.0.1]
+Usage: capture.py [--server-port 25432] [--host 127.0.0.1]
 
 For every scenario a loopback relay listens on a free port, forwards each accepted connection
 to the server and records what each side sent. psql is pointed at the relay. Files are written
@@ -50,7 +50,7 @@ def run(args, name, user, password=None, dbname="appdb", sslmode="disable", sql=
 def main():
     import argparse
     parser = argparse.ArgumentParser()
-    parser.add_argument("--server-port", type=int, default=55432)
+    parser.add_argument("--server-port", type=int, default=25432)
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args()
     # Only the SSLRequest and the one-byte answer: what follows is TLS.
