@@ -149,6 +149,8 @@ let package = Package(
             dependencies: [
                 "LocalDBProxy", "ProxyCore", "WirePostgres", "WireMySQL", "WireMongo",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .testTarget(

@@ -1,5 +1,8 @@
 import Foundation
 import NIOCore
+import NIOEmbedded
+import NIOSSL
+import ProxyCore
 import Testing
 import WireMySQL
 
@@ -84,10 +87,29 @@ struct MySQLLocalTLSSessionTests {
         let server = try Self.frames("alice.server.bin")
         let ok = server[1]
         #expect(ok[3] == 2 && ok[4] == 0)
+        #expect(!session.isTransparent, "the router's OK is still to be renumbered")
         let toClient = Self.forwarded(session.fromRouter(ByteBuffer(bytes: ok + server[2])))
         #expect(toClient == Self.frame(Array(ok.dropFirst(4)), sequence: 3) + server[2])
+        #expect(session.isTransparent)
         let query = try Self.frames("alice.client.bin")[1]
         #expect(Self.forwarded(session.fromClient(ByteBuffer(bytes: query))) == query)
+    }
+
+    @Test("bytes held back keep the session in the pipeline until they have gone")
+    func transparentOnlyWhenNothingIsHeld() throws {
+        var session = MySQLLocalTLSSession()
+        #expect(!session.isTransparent)
+        // A client that writes before the greeting: its bytes wait for the greeting.
+        #expect(session.fromClient(ByteBuffer(bytes: [1, 0, 0, 0, 0x0e])).isEmpty)
+        // The database refuses with an ERR in place of the greeting: from here bytes pass as they are.
+        var err = ByteBuffer()
+        MySQLErrorPacket(code: MySQLErrorCode.tooManyConnections, sqlState: "08004", message: "Too many connections").write(into: &err)
+        var frame = ByteBuffer()
+        MySQLPacket(sequenceID: 0, payload: err).write(into: &frame)
+        #expect(Self.forwarded(session.fromRouter(frame)) == Array(frame.readableBytesView))
+        #expect(!session.isTransparent, "the client's early bytes are still held")
+        #expect(Self.forwarded(session.fromClient(ByteBuffer(bytes: [7]))) == [1, 0, 0, 0, 0x0e, 7])
+        #expect(session.isTransparent)
     }
 
     @Test("a command sent right behind the response keeps sequence 0")
@@ -112,8 +134,39 @@ struct MySQLLocalTLSSessionTests {
             let sent = Self.forwarded(session.fromClient(ByteBuffer(bytes: client.prefix(cut))))
                 + Self.forwarded(session.fromClient(ByteBuffer(bytes: client.dropFirst(cut))))
             #expect(sent == client, "cut at \(cut)")
+            #expect(session.isTransparent, "cut at \(cut)")
             let rest = server.dropFirst().flatMap { $0 }
             #expect(Self.forwarded(session.fromRouter(ByteBuffer(bytes: rest))) == rest)
         }
+    }
+
+    @Test("the handler leaves the pipeline once the login is over and then passes bytes unchanged")
+    func handlerStepsAside() throws {
+        let authority = try DevCertificateAuthority.make(commonName: "local TLS test CA")
+        let issued = try authority.issueServer(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: [])
+        let tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: [.certificate(try NIOSSLCertificate(bytes: Array(try issued.certificatePEM.utf8), format: .pem))],
+            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(issued.privateKeyPEM.utf8), format: .pem)))
+        let channel = EmbeddedChannel()
+        defer { _ = try? channel.finish() }
+        try channel.pipeline.syncOperations.addHandler(MySQLLocalTLSHandler(tlsContext: try NIOSSLContext(configuration: tls)))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 3306)).wait()
+        func handlerPresent() -> Bool { (try? channel.pipeline.syncOperations.handler(type: MySQLLocalTLSHandler.self)) != nil }
+
+        try channel.writeOutbound(ByteBuffer(bytes: try Self.routerGreeting().frame))
+        let offered = try #require(try channel.readOutbound(as: ByteBuffer.self))
+        #expect(try MySQLHandshakeV10(decoding: ByteBuffer(bytes: offered.readableBytesView.dropFirst(4))).capabilities.contains(.ssl))
+        #expect(handlerPresent(), "the client has not answered yet")
+
+        let client = try Self.frames("alice.client.bin")
+        try channel.writeInbound(ByteBuffer(bytes: client[0]))
+        #expect(try channel.readInbound(as: ByteBuffer.self) == ByteBuffer(bytes: client[0]))
+        #expect(!handlerPresent(), "a plain login needs no renumbering")
+
+        let rest = try Self.frames("alice.server.bin").dropFirst().flatMap { $0 }
+        try channel.writeOutbound(ByteBuffer(bytes: rest))
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == ByteBuffer(bytes: rest))
+        try channel.writeInbound(ByteBuffer(bytes: client[1]))
+        #expect(try channel.readInbound(as: ByteBuffer.self) == ByteBuffer(bytes: client[1]))
     }
 }

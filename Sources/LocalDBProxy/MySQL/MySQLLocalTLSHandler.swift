@@ -3,7 +3,8 @@ import NIOSSL
 import NIOTLS
 
 /// First handler of a MySQL client connection when local TLS is on: performs the actions of
-/// `MySQLLocalTLSSession` on both directions (the router's bytes are written through it).
+/// `MySQLLocalTLSSession` on both directions (the router's bytes are written through it), and
+/// leaves the pipeline once the session passes everything through unchanged.
 final class MySQLLocalTLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -19,6 +20,7 @@ final class MySQLLocalTLSHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         perform(session.fromClient(unwrapInboundIn(data)), context: context)
+        stepAsideWhenTransparent(context: context)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -37,6 +39,14 @@ final class MySQLLocalTLSHandler: ChannelDuplexHandler, RemovableChannelHandler 
             }
         }
         if !written { promise?.succeed(()) }
+        stepAsideWhenTransparent(context: context)
+    }
+
+    /// Past the login both directions are plain bytes: without this handler a read reaches the
+    /// splice with no copy and no flush of its own.
+    private func stepAsideWhenTransparent(context: ChannelHandlerContext) {
+        guard session.isTransparent, context.channel.isActive else { return }
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 
     private func perform(_ actions: [MySQLLocalTLSSession.Action], context: ChannelHandlerContext) {

@@ -35,6 +35,12 @@ struct MySQLLocalTLSSession {
     /// The client sent its first command: nothing more of its is renumbered.
     private var clientDone = false
 
+    /// Nothing is renumbered any more in either direction and nothing is held back: every later
+    /// byte would pass unchanged, so the handler can leave the pipeline.
+    var isTransparent: Bool {
+        phase == .passthrough && fromRouter.readableBytes == 0 && fromClient.readableBytes == 0
+    }
+
     /// Bytes from the router on their way to the client.
     mutating func fromRouter(_ bytes: ByteBuffer) -> [Action] {
         if case .passthrough = phase { return [.forward(Self.drain(&fromRouter, then: bytes))] }
