@@ -91,7 +91,7 @@ public final class LocalProxy: Sendable {
         let configure = { [self] (bootstrap: ServerBootstrap) in
             bootstrap
                 .serverChannelOption(ChannelOptions.backlog, value: 256)
-                .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+                .proxiedChildOptions()
                 .childChannelOption(ChannelOptions.autoRead, value: false)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {

@@ -124,8 +124,7 @@ final class Tunnel {
         logger.trace("dialing router", metadata: ["router": "\(configuration.routerHost):\(configuration.routerPort)"])
         ClientBootstrap(group: client.eventLoop)
             .connectTimeout(configuration.timeouts.connect)
-            .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .proxiedConnectionOptions()
             .channelInitializer { upstream in
                 upstream.eventLoop.makeCompletedFuture {
                     let operations = upstream.pipeline.syncOperations

@@ -293,8 +293,7 @@ final class RouterConnection {
         dialStarting()
         ClientBootstrap(group: channel.eventLoop)
             .connectTimeout(shared.timeouts.connect)
-            .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .proxiedConnectionOptions()
             .channelInitializer { backend in
                 backend.eventLoop.makeCompletedFuture {
                     try backend.pipeline.syncOperations.addHandler(boundBackendGlue.value)

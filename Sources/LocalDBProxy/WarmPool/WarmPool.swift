@@ -166,8 +166,7 @@ final class WarmPool: Sendable {
         let handshakeTimeout = timeouts.handshake
         ClientBootstrap(group: loop)
             .connectTimeout(timeouts.connect)
-            .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .proxiedConnectionOptions()
             .channelInitializer { [self] upstream in
                 upstream.eventLoop.makeCompletedFuture {
                     let operations = upstream.pipeline.syncOperations

@@ -36,8 +36,7 @@ final class MongoSessionDriver {
         connection.dialStarting()
         ClientBootstrap(group: connection.channel.eventLoop)
             .connectTimeout(connection.shared.timeouts.connect)
-            .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .proxiedConnectionOptions()
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let operations = channel.pipeline.syncOperations

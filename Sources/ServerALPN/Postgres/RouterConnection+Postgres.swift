@@ -52,8 +52,7 @@ extension RouterConnection {
         dialStarting()
         ClientBootstrap(group: loop)
             .connectTimeout(shared.timeouts.connect)
-            .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .proxiedConnectionOptions()
             .channelInitializer { backend in
                 backend.eventLoop.makeCompletedFuture {
                     let handler = PostgresBackendHandler(
