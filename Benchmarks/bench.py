@@ -61,7 +61,6 @@ class Mode:
 
 
 CLIFF_CLIENTS = (1, 8, 64, 256)  # row 8; the dev PostgreSQL allows 300 connections
-WIRE_TEST_SERVER_DOCS = 20_000  # row 6's cursor against the Python wire test server (~20 MB)
 FULL = Mode("full", runs=5, t_tps=8, t_lat=6, copy_rows=500_000, t_conn=6, t_conn1=4, slap_queries=80_000, idle=1000,
             t_cliff=4, cliff_runs=3, mongo_finds=10_000, mongo_docs=100_000)
 QUICK = Mode("quick", runs=2, t_tps=3, t_lat=2, copy_rows=100_000, t_conn=3, t_conn1=2, slap_queries=16_000, idle=200,
@@ -690,12 +689,6 @@ backend {k}
 
     def row_mongo(self, row: str) -> None:
         m = self.mode
-        if self.mongo_kind == "wire-test-server" and m.mongo_docs > WIRE_TEST_SERVER_DOCS:
-            # The Python stand-in for mongod stalls on a 100 MB cursor (long enough for pymongo's
-            # monitor to give up on it and cancel the read): a smaller cursor there.
-            log(f"  the MongoDB here is the Python wire test server: a cursor over {WIRE_TEST_SERVER_DOCS:,} "
-                f"documents, not {m.mongo_docs:,}")
-            m.mongo_docs = WIRE_TEST_SERVER_DOCS
         tool = [sys.executable, str(HERE / "mongo_workload.py")]
         run(tool + ["prepare", "--uri", self.mongo_uri("direct"), "--docs", str(m.mongo_docs)], timeout=600,
             what="mongo_workload.py prepare")
@@ -932,8 +925,7 @@ def report(bench: Bench, started: datetime.datetime, seconds: float, command: st
         "on a 100-document collection, one at a time; then one cursor (batch size 10,000) over documents of ~984 "
         "bytes; times exclude the login." + (" The server here is the Python wire-protocol test server (no mongod "
         "without Docker): it bounds these figures, so they show little of the proxies." if bench.mongo_kind ==
-        "wire-test-server" else "") + (f" The issue's 100 MB cursor stalls that server, so it reads "
-        f"{WIRE_TEST_SERVER_DOCS * 984 / 1e6:.0f} MB." if bench.mongo_kind == "wire-test-server" else ""),
+        "wire-test-server" else ""),
         "- 7: fresh proxy processes per run; `Benchmarks/pg_idle_clients.py` opens the connections (raw StartupMessage "
         "for trustuser, held after ReadyForQuery) against `Benchmarks/pg_stub_server.py` (a login-only PostgreSQL "
         "stub: the dev PostgreSQL allows 300 connections). Bytes/conn = (RSS with N − RSS after a 5-connection "
