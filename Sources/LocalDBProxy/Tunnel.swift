@@ -159,8 +159,7 @@ final class Tunnel {
             // At once, so the router's pings are taken off the stream while the client's prelude runs.
             do {
                 let operations = upstream.pipeline.syncOperations
-                try operations.addHandler(PingFrameEncoder(), position: .before(session))
-                try operations.addHandler(ByteToMessageHandler(PingFrameDecoder()), position: .before(session))
+                try operations.addHandler(PingFramingHandler(), position: .before(session))
             } catch {
                 upstream.close(promise: nil)
                 return fail(.tlsRefused("cannot add ping framing: \(error)"))

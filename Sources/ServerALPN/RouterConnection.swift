@@ -273,9 +273,7 @@ final class RouterConnection {
 
     func installPingFraming(before session: TLSSessionHandler) throws {
         let operations = channel.pipeline.syncOperations
-        try operations.addHandler(PingSender(interval: shared.pingInterval), position: .before(session))
-        try operations.addHandler(PingFrameEncoder(), position: .before(session))
-        try operations.addHandler(ByteToMessageHandler(PingFrameDecoder()), position: .before(session))
+        try operations.addHandler(PingFramingHandler(pingInterval: shared.pingInterval), position: .before(session))
     }
 
     /// Connects to `address` on this channel's event loop and lets `install` put the client's

@@ -48,8 +48,7 @@ final class PooledUpstreamHandler: ChannelInboundHandler, RemovableChannelHandle
             if let negotiated, ALPNProtocol(negotiated).isPing {
                 do {
                     let operations = context.pipeline.syncOperations
-                    try operations.addHandler(PingFrameEncoder(), position: .before(self))
-                    try operations.addHandler(ByteToMessageHandler(PingFrameDecoder()), position: .before(self))
+                    try operations.addHandler(PingFramingHandler(), position: .before(self))
                 } catch {
                     context.close(promise: nil)
                     return

@@ -3,17 +3,17 @@ import NIOEmbedded
 import ProxyCore
 import Testing
 
-/// PingFrameEncoder: one frame per write, no frame for an empty write.
-@Suite struct PingFrameEncoderTests {
+/// PingFramingHandler outbound: one frame per write, no frame for an empty write.
+@Suite struct PingFramingOutboundTests {
     @Test func goldenFrame() throws {
-        let channel = EmbeddedChannel(handler: PingFrameEncoder())
+        let channel = EmbeddedChannel(handler: PingFramingHandler())
         try channel.writeOutbound(ByteBuffer(string: "hello"))
         #expect(try channel.drainOutboundBuffers() == [[0, 0, 0, 5, 0x68, 0x65, 0x6c, 0x6c, 0x6f]])
         #expect(try channel.finish().isClean)
     }
 
     @Test func eachWriteIsOneFrame() throws {
-        let channel = EmbeddedChannel(handler: PingFrameEncoder())
+        let channel = EmbeddedChannel(handler: PingFramingHandler())
         try channel.writeOutbound(ByteBuffer(string: "a"))
         try channel.writeOutbound(ByteBuffer(string: "bc"))
         #expect(try channel.drainOutboundBuffers() == [PingBytes.frame("a"), PingBytes.frame("bc")])
@@ -21,7 +21,7 @@ import Testing
     }
 
     @Test func emptyWriteSendsNoBytesButCompletes() throws {
-        let channel = EmbeddedChannel(handler: PingFrameEncoder())
+        let channel = EmbeddedChannel(handler: PingFramingHandler())
         let promise = channel.eventLoop.makePromise(of: Void.self)
         channel.writeAndFlush(ByteBuffer(), promise: promise)
         try promise.futureResult.wait()
@@ -33,7 +33,7 @@ import Testing
 
     @Test(arguments: [16 * 1024 - 1, 16 * 1024])
     func payloadUpToCoalesceLimitIsOneBuffer(size: Int) throws {
-        let channel = EmbeddedChannel(handler: PingFrameEncoder())
+        let channel = EmbeddedChannel(handler: PingFramingHandler())
         let payload = [UInt8](repeating: 0x5A, count: size)
         try channel.writeOutbound(ByteBuffer(bytes: payload))
         #expect(try channel.drainOutboundBuffers() == [PingBytes.frame(payload)])
@@ -42,7 +42,7 @@ import Testing
 
     @Test(arguments: [16 * 1024 + 1, 1024 * 1024 + 3])
     func largePayloadIsHeaderThenPayload(size: Int) throws {
-        let channel = EmbeddedChannel(handler: PingFrameEncoder())
+        let channel = EmbeddedChannel(handler: PingFramingHandler())
         let payload = (0..<size).map { UInt8(truncatingIfNeeded: $0) }
         try channel.writeOutbound(ByteBuffer(bytes: payload))
         let buffers = try channel.drainOutboundBuffers()
@@ -53,7 +53,7 @@ import Testing
     }
 
     @Test func writeOrderIsKept() throws {
-        let channel = EmbeddedChannel(handler: PingFrameEncoder())
+        let channel = EmbeddedChannel(handler: PingFramingHandler())
         let big = [UInt8](repeating: 1, count: 20_000)
         try channel.writeOutbound(ByteBuffer(string: "a"))
         try channel.writeOutbound(ByteBuffer(bytes: big))
@@ -64,11 +64,11 @@ import Testing
         _ = try channel.finish()
     }
 
-    /// Encoder output fed to the decoder gives back the writes, for sizes around the limits.
+    /// One handler's output fed to another's input gives back the writes, for sizes around the limits.
     @Test(arguments: [0, 1, 2, 3, 4, 5, 255, 256, 16 * 1024, 16 * 1024 + 1, 100_000])
     func roundTrip(size: Int) throws {
-        let encoder = EmbeddedChannel(handler: PingFrameEncoder())
-        let decoder = EmbeddedChannel(handler: ByteToMessageHandler(PingFrameDecoder()))
+        let encoder = EmbeddedChannel(handler: PingFramingHandler())
+        let decoder = EmbeddedChannel(handler: PingFramingHandler())
         let payload = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7) }
         try encoder.writeOutbound(ByteBuffer(bytes: payload))
         try encoder.writeOutbound(ByteBuffer(string: "end"))

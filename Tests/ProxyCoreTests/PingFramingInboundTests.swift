@@ -3,10 +3,10 @@ import NIOEmbedded
 import ProxyCore
 import Testing
 
-/// PingFrameDecoder in a pipeline: framing removed, pings dropped, payload passed as it arrives.
-@Suite struct PingFrameDecoderTests {
+/// PingFramingHandler inbound: framing removed, pings dropped, payload passed as it arrives.
+@Suite struct PingFramingInboundTests {
     static func makeChannel() -> EmbeddedChannel {
-        EmbeddedChannel(handler: ByteToMessageHandler(PingFrameDecoder()))
+        EmbeddedChannel(handler: PingFramingHandler())
     }
 
     static func write(_ bytes: [UInt8], to channel: EmbeddedChannel) throws {
