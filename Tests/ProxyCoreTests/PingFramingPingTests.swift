@@ -34,8 +34,9 @@ import Testing
         _ = try channel.finish()
     }
 
-    @Test func zeroIntervalSendsNothing() throws {
-        let (channel, sender) = try Self.makeChannel(interval: .zero)
+    @Test(arguments: [TimeAmount.zero, nil])
+    func noOrZeroIntervalSendsNothing(interval: TimeAmount?) throws {
+        let (channel, sender) = try Self.makeChannel(interval: interval)
         channel.embeddedEventLoop.advanceTime(by: .hours(1))
         #expect(try channel.drainOutboundBuffers().isEmpty)
         #expect(sender.pingsSent == 0)
@@ -49,14 +50,6 @@ import Testing
         channel.embeddedEventLoop.advanceTime(by: .seconds(10))
         #expect(try channel.drainOutboundBuffers() == [PingBytes.ping])
         #expect(sender.pingsSent == 1)
-        _ = try channel.finish()
-    }
-
-    @Test func noIntervalSendsNothing() throws {
-        let (channel, sender) = try Self.makeChannel(interval: nil)
-        channel.embeddedEventLoop.advanceTime(by: .hours(1))
-        #expect(try channel.drainOutboundBuffers().isEmpty)
-        #expect(sender.pingsSent == 0)
         _ = try channel.finish()
     }
 
